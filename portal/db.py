@@ -1,0 +1,134 @@
+"""The database handle: `databases` over SQLite or PostgreSQL, one transaction per action.
+
+SQLite: `databases` 0.9 opens a new connection for every query, which costs more than the
+query. We open one connection for the process instead and serialise work on it with a lock
+held for the length of a transaction (SQLite has one writer anyway). PostgreSQL keeps
+asyncpg's pool: each task has its own connection and transactions run side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import databases
+import databases.core
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import ClauseElement, Executable
+
+Row = dict[str, Any]
+
+_holding: ContextVar[bool] = ContextVar("portal_db_holding", default=False)
+
+
+def new_id(prefix: str) -> str:
+    """Stripe-shaped ids: a prefix and 24 random characters (~143 bits)."""
+    return f"{prefix}_{secrets.token_urlsafe(18)}"
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self._db = databases.Database(url)
+        self._shared: databases.core.Connection | None = None
+        self._lock = asyncio.Lock()
+        self.query_count = 0
+        """Statements sent since start; benchmarks and tests read the difference."""
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.is_sqlite else "postgresql"
+
+    async def connect(self) -> None:
+        if self.is_sqlite:
+            path = databases.DatabaseURL(self.url).database
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        await self._db.connect()
+        if self.is_sqlite:
+            self._shared = self._db.connection()
+            await self._shared.__aenter__()
+            for pragma in (
+                "PRAGMA journal_mode=WAL",
+                "PRAGMA synchronous=NORMAL",
+                "PRAGMA foreign_keys=ON",
+                "PRAGMA busy_timeout=5000",
+            ):
+                await self._shared.execute(pragma)
+
+    async def disconnect(self) -> None:
+        if self._shared is not None:
+            await self._shared.__aexit__()
+            self._shared = None
+        await self._db.disconnect()
+
+    @asynccontextmanager
+    async def _use(self) -> AsyncIterator[databases.Database | databases.core.Connection]:
+        self.query_count += 1
+        if self._shared is None:
+            yield self._db
+        elif _holding.get():
+            yield self._shared
+        else:
+            async with self._lock:
+                yield self._shared
+
+    async def fetch_all(self, query: ClauseElement | str, values: Mapping[str, Any] | None = None
+                        ) -> list[Row]:
+        async with self._use() as conn:
+            records = await conn.fetch_all(query, dict(values) if values else None)
+        return [dict(record._mapping) for record in records]
+
+    async def fetch_one(self, query: ClauseElement | str, values: Mapping[str, Any] | None = None
+                        ) -> Row | None:
+        async with self._use() as conn:
+            record = await conn.fetch_one(query, dict(values) if values else None)
+        return None if record is None else dict(record._mapping)
+
+    async def fetch_val(self, query: ClauseElement | str, values: Mapping[str, Any] | None = None
+                        ) -> Any:
+        async with self._use() as conn:
+            return await conn.fetch_val(query, dict(values) if values else None)
+
+    async def execute(self, query: ClauseElement | str, values: Mapping[str, Any] | None = None
+                      ) -> Any:
+        async with self._use() as conn:
+            return await conn.execute(query, dict(values) if values else None)
+
+    async def execute_many(self, query: ClauseElement | str, values: Sequence[Mapping[str, Any]]
+                           ) -> None:
+        if not values:
+            return
+        async with self._use() as conn:
+            await conn.execute_many(query, [dict(v) for v in values])
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """All-or-nothing. Nested calls join the outer transaction."""
+        if self._shared is None:
+            async with self._db.transaction():
+                yield
+            return
+        if _holding.get():
+            async with self._shared.transaction():
+                yield
+            return
+        async with self._lock:
+            token = _holding.set(True)
+            try:
+                async with self._shared.transaction():
+                    yield
+            finally:
+                _holding.reset(token)
+
+    def upsert(self, table: Any) -> Executable:
+        """INSERT … ON CONFLICT (id) DO UPDATE, in this database's dialect."""
+        insert = (sqlite.insert if self.is_sqlite else postgresql.insert)(table)
+        columns = {c.name: insert.excluded[c.name] for c in table.columns if c.name != "id"}
+        return insert.on_conflict_do_update(index_elements=["id"], set_=columns)

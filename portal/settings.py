@@ -1,0 +1,78 @@
+"""Configuration, read from the environment and nowhere else."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from portal import ROOT
+
+
+class ConfigurationError(Exception):
+    """The environment does not describe a usable deployment."""
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    base_url: str = "http://127.0.0.1:8000"
+    smtp_url: str | None = None
+    mail_from: str = "Billing <billing@localhost>"
+    port: int = 8000
+    debug: bool = False
+    var_dir: Path = field(default=ROOT / "var")
+    max_body_bytes: int = 1_000_000
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        debug = _flag(env.get("DEBUG"))
+        var_dir = Path(env.get("PORTAL_VAR_DIR") or ROOT / "var")
+        port = int(env.get("PORT") or 8000)
+        base_url = (env.get("BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/")
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'portal.sqlite3'}"
+        return cls(
+            database_url=database_url,
+            secret_key=_secret_key(env.get("SECRET_KEY"), debug=debug, var_dir=var_dir),
+            base_url=base_url,
+            smtp_url=env.get("SMTP_URL") or None,
+            mail_from=env.get("MAIL_FROM") or cls.mail_from,
+            port=port,
+            debug=debug,
+            var_dir=var_dir,
+        )
+
+
+def _secret_key(value: str | None, *, debug: bool, var_dir: Path) -> str:
+    if value:
+        if len(value) < 32:
+            raise ConfigurationError("SECRET_KEY must be at least 32 characters long.")
+        return value
+    if not debug:
+        raise ConfigurationError(
+            "SECRET_KEY is not set. Generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+        )
+    # In debug only: keep a generated key so sessions and codes survive restarts.
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
