@@ -1,0 +1,67 @@
+"""Reads for a customer's home page. Every query is scoped to one customer."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.db import Database, Row
+from portal.tables import (
+    customers,
+    invoices,
+    payment_methods,
+    prices,
+    products,
+    subscription_items,
+    subscriptions,
+)
+
+ENDED = ("canceled", "incomplete_expired")
+
+
+async def customer(db: Database, customer_id: str) -> Row | None:
+    return await db.fetch_one(select(customers).where(customers.c.id == customer_id))
+
+
+async def current_subscription_items(db: Database, customer_id: str) -> list[Row]:
+    """One row per item of each subscription that has not ended, with its price and product."""
+    query = (
+        select(
+            subscriptions,
+            subscription_items.c.id.label("item_id"),
+            subscription_items.c.quantity,
+            prices.c.id.label("price_id"),
+            prices.c.currency,
+            prices.c.unit_amount,
+            prices.c.interval,
+            prices.c.interval_count,
+            prices.c.usage_type,
+            products.c.id.label("product_id"),
+            products.c.name.label("product_name"),
+            products.c.unit_label,
+        )
+        .join(subscription_items, subscription_items.c.subscription_id == subscriptions.c.id)
+        .join(prices, prices.c.id == subscription_items.c.price_id)
+        .join(products, products.c.id == prices.c.product_id)
+        .where(subscriptions.c.customer_id == customer_id,
+               subscriptions.c.status.not_in(ENDED))
+        .order_by(subscriptions.c.created.desc(), subscriptions.c.id, subscription_items.c.created,
+                  subscription_items.c.id)
+    )
+    return await db.fetch_all(query)
+
+
+async def payment_method(db: Database, customer_id: str, payment_method_id: str) -> Row | None:
+    return await db.fetch_one(select(payment_methods).where(
+        payment_methods.c.customer_id == customer_id,
+        payment_methods.c.id == payment_method_id,
+    ))
+
+
+async def latest_invoices(db: Database, customer_id: str, limit: int) -> list[Row]:
+    """Newest first; uses the (customer_id, created, id) index whatever the history's length."""
+    return await db.fetch_all(
+        select(invoices)
+        .where(invoices.c.customer_id == customer_id, invoices.c.status != "draft")
+        .order_by(invoices.c.created.desc(), invoices.c.id.desc())
+        .limit(limit)
+    )

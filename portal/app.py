@@ -1,0 +1,71 @@
+"""The application: routes, middleware, lifespan and the error handler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from portal import ROOT, mail
+from portal.auth.routes import routes as auth_routes
+from portal.db import Database
+from portal.dev.routes import routes as dev_routes
+from portal.errors import PortalError, handle_error
+from portal.i18n import LocaleMiddleware
+from portal.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from portal.settings import Settings
+
+HTMX_DIR = ROOT / "node_modules" / "htmx.org" / "dist"
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    db = Database(settings.database_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await db.connect()
+        sender = None
+        if settings.smtp_url:
+            sender = asyncio.create_task(mail.run_sender(db, settings, app.state.mail_wake))
+        try:
+            yield
+        finally:
+            if sender is not None:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sender
+            await db.disconnect()
+
+    routes: list[BaseRoute] = [
+        *auth_routes,
+        Mount("/static/vendor/htmx", StaticFiles(directory=HTMX_DIR), name="htmx"),
+        Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
+    ]
+    if settings.debug:
+        routes += dev_routes
+
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, https=settings.https),
+            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(LocaleMiddleware, secure=settings.https),
+        ],
+        exception_handlers={
+            PortalError: handle_error,
+            HTTPException: handle_error,
+            Exception: handle_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.mail_wake = asyncio.Event()
+    return app

@@ -1,0 +1,154 @@
+"""The `portal` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from portal import clock, mail, migrations
+from portal.db import Database
+from portal.loader import LoadError, load, parse, read
+from portal.merchant import queries as configurations
+from portal.settings import ConfigurationError, Settings
+
+DEMO_FILE = Path(__file__).resolve().parent / "demo" / "demo.json"
+DEMO_ANCHOR = 1793491200  # 2026-11-01T00:00:00Z: the day the demo's dates are written for
+DEMO_TIME_FIELDS = {
+    "created", "updated", "current_period_start", "current_period_end", "cancel_at",
+    "canceled_at", "ended_at", "trial_start", "trial_end", "resumes_at", "period_start",
+    "period_end", "due_date", "paid_at", "start", "end", "expires_at", "redeem_by",
+}
+
+
+async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[Any]]) -> Any:
+    db = Database(settings.database_url)
+    await db.connect()
+    try:
+        return await work(db)
+    finally:
+        await db.disconnect()
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    uvicorn.run("portal.app:create_app", factory=True, host=args.host,
+                port=args.port or settings.port, proxy_headers=True,
+                forwarded_allow_ips=args.forwarded_allow_ips, log_level="info")
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    migrations.upgrade(settings.database_url)
+    print("Database is up to date.")
+
+
+def cmd_load(settings: Settings, args: argparse.Namespace) -> None:
+    file = read(Path(args.file))
+    counts = asyncio.run(_with_db(settings, lambda db: load(db, file)))
+    print("Loaded " + ", ".join(f"{n} {kind}" for kind, n in counts.items()) + ".")
+
+
+def shift_times(value: Any, delta: int) -> Any:
+    """The demo file with every timestamp moved by `delta` seconds."""
+    if isinstance(value, dict):
+        return {key: (item + delta if key in DEMO_TIME_FIELDS and isinstance(item, int)
+                      else shift_times(item, delta)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shift_times(item, delta) for item in value]
+    return value
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    if not settings.debug:
+        raise ConfigurationError("The demo runs in debug mode: set DEBUG=1 (make demo does).")
+    migrations.upgrade(settings.database_url)
+    # The demo's dates are written for DEMO_ANCHOR; move them to today, to the day.
+    delta = (clock.timestamp() - DEMO_ANCHOR) // 86400 * 86400
+    file = parse(shift_times(json.loads(DEMO_FILE.read_text(encoding="utf-8")), delta))
+    asyncio.run(_with_db(settings, lambda db: load(db, file)))
+    configuration = asyncio.run(_with_db(settings, configurations.default))
+    base = settings.base_url
+    print(f"""
+  Billing portal demo
+  -------------------
+  Login link:         {base}/p/login/{configuration["login_link_id"]}
+  Demo mailbox:       {base}/dev/mailbox   (mail is kept there, not sent, while SMTP_URL is unset)
+  Customer previews:  {base}/dev/
+""", flush=True)
+    if not args.no_serve:
+        cmd_serve(settings, args)
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    async def run(db: Database) -> None:
+        logging.getLogger("portal").info("worker started")
+        wake = asyncio.Event()
+        await mail.run_sender(db, settings, wake, interval=args.interval)
+
+    asyncio.run(_with_db(settings, run))
+
+
+def cmd_mail_test(settings: Settings, args: argparse.Namespace) -> None:
+    async def run(db: Database) -> int:
+        configuration = await configurations.default(db)
+        name = (configuration or {}).get("business_profile", {}).get("name", "")
+        await mail.queue(db, to=args.address, template="test", locale=args.locale,
+                         context={"business_name": name})
+        return await mail.send_due(db, settings)
+
+    sent = asyncio.run(_with_db(settings, run))
+    if not settings.smtp_url:
+        print("SMTP_URL is not set: the message is in the outbox (see /dev/mailbox in debug).")
+    elif sent:
+        print(f"Sent a test message to {args.address}.")
+    else:
+        raise ConfigurationError("The message could not be sent now; it stays in the outbox "
+                                 "and will be retried. Check SMTP_URL and the log above.")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="portal", description="Customer billing portal.")
+    sub = root.add_subparsers(dest="command", required=True)
+
+    def serving(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        p.add_argument("--port", type=int, help="port to listen on (default: $PORT or 8000)")
+        p.add_argument("--forwarded-allow-ips", default="127.0.0.1",
+                       help="proxies trusted for X-Forwarded-* headers")
+
+    p = sub.add_parser("serve", help="serve the portal over HTTP")
+    serving(p)
+    p.set_defaults(run=cmd_serve)
+    p = sub.add_parser("migrate", help="bring the database schema up to date")
+    p.set_defaults(run=cmd_migrate)
+    p = sub.add_parser("load", help="import products, customers, … from a JSON file")
+    p.add_argument("file", help="a JSON file in the load format (see README)")
+    p.set_defaults(run=cmd_load)
+    p = sub.add_parser("demo", help="migrate, load the demo data and serve (needs DEBUG=1)")
+    serving(p)
+    p.add_argument("--no-serve", action="store_true", help="prepare the demo and exit")
+    p.set_defaults(run=cmd_demo)
+    p = sub.add_parser("worker", help="send queued mail (and, later, run the billing clock)")
+    p.add_argument("--interval", type=float, default=5.0, help="seconds between rounds")
+    p.set_defaults(run=cmd_worker)
+    p = sub.add_parser("mail-test", help="send a test message to check the SMTP settings")
+    p.add_argument("address")
+    p.add_argument("--locale", default="en")
+    p.set_defaults(run=cmd_mail_test)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        args.run(Settings.from_env(), args)
+    except (ConfigurationError, LoadError) as exc:
+        print(f"portal: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,110 @@
+"""Typed errors and the one handler that renders them as a page or an htmx alert."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from portal.i18n import N_, gettext
+from portal.merchant import queries as configurations
+from portal.security import security_headers
+from portal.templating import render
+
+log = logging.getLogger("portal")
+
+
+class PortalError(Exception):
+    """An error the customer sees. `message` is an untranslated msgid; params fill it."""
+
+    status_code = 400
+    title = N_("Something is not right")
+    message = N_("Please check what you entered and try again.")
+
+    def __init__(self, message: str | None = None, *, status_code: int | None = None,
+                 **params: Any) -> None:
+        if message is not None:
+            self.message = message
+        if status_code is not None:
+            self.status_code = status_code
+        self.params = params
+        super().__init__(self.message)
+
+
+class NotFound(PortalError):
+    status_code = 404
+    title = N_("Page not found")
+    message = N_("There is nothing at this address. Check the link, or start again from the "
+                 "page that sent you here.")
+
+
+class LoginLinkNotFound(NotFound):
+    title = N_("This login link does not work")
+    message = N_("The link is wrong or no longer active. Ask the business that sent it for a "
+                 "new one.")
+
+
+class MethodNotAllowed(PortalError):
+    status_code = 405
+    title = N_("Not allowed")
+    message = N_("This page cannot be used that way.")
+
+
+class RequestTooLarge(PortalError):
+    status_code = 413
+    title = N_("Too much data")
+    message = N_("What you sent is too large. Please send less and try again.")
+
+
+class ServerError(PortalError):
+    status_code = 500
+    title = N_("Something went wrong on our side")
+    message = N_("Your request could not be completed and nothing was changed. Please try "
+                 "again in a moment.")
+
+
+_BY_STATUS: dict[int, type[PortalError]] = {
+    404: NotFound, 405: MethodNotAllowed, 413: RequestTooLarge,
+}
+
+
+def as_portal_error(exc: Exception) -> PortalError:
+    if isinstance(exc, PortalError):
+        return exc
+    if isinstance(exc, HTTPException):
+        return _BY_STATUS.get(exc.status_code, PortalError)(status_code=exc.status_code)
+    return ServerError()
+
+
+async def handle_error(request: Request, exc: Exception) -> Response:
+    error = as_portal_error(exc)
+    if error.status_code >= 500:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if getattr(request.state, "configuration", None) is None:
+        try:
+            request.state.configuration = await configurations.default(request.app.state.db)
+        except Exception:  # noqa: BLE001 - the error page must render even with the database down
+            request.state.configuration = None
+    context = {
+        "error": error,
+        "title": gettext(error.title),
+        "message": gettext(error.message, **error.params),
+    }
+    htmx_request = request.headers.get("hx-request") == "true"
+    headers: dict[str, str] = {}
+    if htmx_request:
+        # An alert in the page's live region rather than a swap of the target.
+        headers = {"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"}
+    if error.status_code >= 500:
+        # Server errors leave through Starlette's outermost middleware, past ours.
+        headers.update(security_headers(request.scope, https=request.app.state.settings.https))
+    return render(
+        request,
+        "errors/_alert.html" if htmx_request else "errors/error.html",
+        context,
+        status_code=error.status_code,
+        headers=headers,
+    )

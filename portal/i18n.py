@@ -1,0 +1,183 @@
+"""Languages: which one a request gets, gettext for Python and Jinja2, Babel formatting."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextvars import ContextVar
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from http.cookies import SimpleCookie
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal, get_currency_precision
+from babel.support import NullTranslations, Translations
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal import ROOT
+from portal.clock import to_datetime
+
+LOCALES = ("en", "fr", "de", "it", "ja", "zh_Hans", "es")
+DEFAULT_LOCALE = "en"
+COOKIE = "portal_locale"
+LOCALE_DIR = ROOT / "locales"
+
+# Tags whose language part alone would not find the catalogue.
+_ALIASES = {"zh": "zh_Hans", "zh_cn": "zh_Hans", "zh_sg": "zh_Hans", "zh_hans": "zh_Hans",
+            "zh_hans_cn": "zh_Hans", "zh_tw": "zh_Hans", "zh_hk": "zh_Hans",
+            "zh_hant": "zh_Hans"}
+_BY_LOWER = {code.lower(): code for code in LOCALES}
+
+_current: ContextVar[str] = ContextVar("portal_locale", default=DEFAULT_LOCALE)
+
+
+def match(tag: str | None) -> str | None:
+    """The supported locale for a BCP 47 or POSIX tag (`fr-CA` → fr, `zh-CN` → zh_Hans)."""
+    if not tag:
+        return None
+    key = tag.strip().replace("-", "_").lower()
+    if key in _BY_LOWER:
+        return _BY_LOWER[key]
+    if key in _ALIASES:
+        return _ALIASES[key]
+    language = key.split("_", 1)[0]
+    return _BY_LOWER.get(language) or _ALIASES.get(language)
+
+
+def parse_accept_language(header: str | None) -> list[str]:
+    """Language tags by preference (q-values, then order), without `*` and q=0."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if tag and tag != "*" and quality > 0:
+            ranked.append((-quality, position, tag))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def negotiate(query: str | None, cookie: str | None, preferred: str | None,
+              accept_language: str | None) -> str:
+    for candidate in (query, cookie, preferred):
+        found = match(candidate)
+        if found:
+            return found
+    for tag in parse_accept_language(accept_language):
+        found = match(tag)
+        if found:
+            return found
+    return DEFAULT_LOCALE
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
+
+
+def set_locale(locale: str) -> None:
+    _current.set(locale)
+
+
+def get_locale() -> str:
+    return _current.get()
+
+
+def gettext(message: str, **params: Any) -> str:
+    text = translations(get_locale()).gettext(message)
+    return text % params if params else text
+
+
+def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
+    text = translations(get_locale()).ngettext(singular, plural, n)
+    return text % {"num": n, **params}
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a string for extraction; it is translated later, where it is shown."""
+    return message
+
+
+_ = gettext
+N_ = gettext_noop
+
+
+@cache
+def language_names() -> Mapping[str, str]:
+    """Each language in its own words, for the switcher."""
+    return {code: Locale.parse(code).get_display_name(code).capitalize() for code in LOCALES}
+
+
+def babel_locale(locale: str | None = None) -> Locale:
+    return Locale.parse(locale or get_locale())
+
+
+# -- Formatting (Jinja2 filters) ---------------------------------------------------------
+
+def money(amount: int, currency: str) -> str:
+    """Integer minor units → the locale's currency format (`1999, 'eur'` → `19,99 €` in fr)."""
+    code = currency.upper()
+    value = Decimal(amount).scaleb(-get_currency_precision(code))
+    return format_currency(value, code, locale=babel_locale())
+
+
+def number(value: int | Decimal) -> str:
+    return format_decimal(value, locale=babel_locale())
+
+
+def _when(value: int | datetime) -> datetime:
+    return value if isinstance(value, datetime) else to_datetime(value)
+
+
+def date(value: int | datetime | None, format: str = "medium") -> str:  # noqa: A002
+    return "" if value is None else format_date(_when(value), format=format,
+                                                locale=babel_locale())
+
+
+def datetime_(value: int | datetime | None, format: str = "medium") -> str:  # noqa: A002
+    return "" if value is None else format_datetime(_when(value), format=format,
+                                                    tzinfo=None, locale=babel_locale())
+
+
+FILTERS = {"money": money, "number": number, "date": date, "datetime": datetime_}
+
+
+class LocaleMiddleware:
+    """Picks the request's locale; `?locale=` (the switcher's link) is remembered in a cookie."""
+
+    def __init__(self, app: ASGIApp, *, secure: bool) -> None:
+        self.app = app
+        self.secure = secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        chosen = match(request.query_params.get("locale"))
+        locale = negotiate(chosen, request.cookies.get(COOKIE), None,
+                           request.headers.get("accept-language"))
+        set_locale(locale)
+        scope.setdefault("state", {})["locale"] = locale
+        if not chosen:
+            await self.app(scope, receive, send)
+            return
+
+        async def remember(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                cookie = SimpleCookie()
+                cookie[COOKIE] = locale
+                cookie[COOKIE].update({"path": "/", "max-age": str(365 * 86400),
+                                       "samesite": "Lax", "secure": self.secure})
+                MutableHeaders(scope=message).append(
+                    "set-cookie", cookie.output(header="").strip())
+            await send(message)
+
+        await self.app(scope, receive, remember)

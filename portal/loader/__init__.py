@@ -1,0 +1,153 @@
+"""`portal load FILE.json`: import a business's catalog and customers in one transaction.
+
+Loading is an upsert by id: the same file twice changes nothing, and a later file may update
+objects or add to them. A bad file changes nothing and gets one error that names the object,
+the field and the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from pydantic import ValidationError
+from sqlalchemy import Table, delete, select
+
+from portal import tables
+from portal.db import Database
+from portal.loader import rows
+from portal.loader.schema import LoadFile
+
+
+class LoadError(Exception):
+    """The file cannot be loaded; the message says where and why."""
+
+
+def _position(data: Any, loc: tuple[int | str, ...]) -> str:
+    """`customers[3] (cus_123), email` for a location in the document."""
+    if not loc:
+        return "the document"
+    kind, rest = loc[0], loc[1:]
+    where = str(kind)
+    if rest and isinstance(rest[0], int):
+        index, rest = rest[0], rest[1:]
+        where = f"{kind}[{index}]"
+        try:
+            object_id = data[kind][index].get("id")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            object_id = None
+        if object_id:
+            where += f" ({object_id})"
+    field = ""
+    for part in rest:
+        field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+    return f"{where}, field {field}" if field else where
+
+
+def parse(data: Any) -> LoadFile:
+    if not isinstance(data, Mapping):
+        raise LoadError("The file must contain one JSON object with lists such as "
+                        "\"products\" and \"customers\".")
+    unknown = sorted(set(data) - set(LoadFile.model_fields))
+    if unknown:
+        raise LoadError(f"Unknown list {unknown[0]!r}; expected one of: "
+                        + ", ".join(LoadFile.model_fields) + ".")
+    try:
+        return LoadFile.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        reason = first["msg"].removeprefix("Value error, ")
+        others = exc.error_count() - 1
+        more = f" ({others} more problem{'s' if others != 1 else ''} after this one)" if others else ""
+        raise LoadError(f"{_position(data, first['loc'])}: {reason}{more}") from None
+
+
+def read(path: Path) -> LoadFile:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LoadError(f"{path}: no such file") from None
+    except json.JSONDecodeError as exc:
+        raise LoadError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: "
+                        f"{exc.msg}") from None
+    except UnicodeDecodeError:
+        raise LoadError(f"{path}: not UTF-8 text") from None
+    return parse(data)
+
+
+async def _existing(db: Database, table: Table, ids: Iterable[str]) -> set[str]:
+    wanted = sorted(set(ids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        found |= {row["id"] for row in await db.fetch_all(
+            select(table.c.id).where(table.c.id.in_(chunk)))}
+    return found
+
+
+async def _check_references(db: Database, file: LoadFile) -> None:
+    """Every id an object refers to is in the file or already in the database."""
+    in_file = {
+        "products": {p.id for p in file.products},
+        "prices": {p.id for p in file.prices},
+        "coupons": {c.id for c in file.coupons},
+        "customers": {c.id for c in file.customers},
+        "payment_methods": {p.id for p in file.payment_methods},
+        "subscriptions": {s.id for s in file.subscriptions},
+    }
+    refs = rows.references(file)
+    for kind, wanted in refs.items():
+        table = tables.metadata.tables[kind]
+        missing = {ref for ref in wanted if ref not in in_file[kind]}
+        missing -= await _existing(db, table, missing)
+        if missing:
+            ref = min(missing)
+            raise LoadError(f"{wanted[ref]}: refers to {ref}, which is neither in the file nor "
+                            "in the database")
+
+
+def _check_unique(file: LoadFile) -> None:
+    for kind in LoadFile.model_fields:
+        seen = Counter(obj.id for obj in getattr(file, kind))
+        duplicates = sorted(object_id for object_id, n in seen.items() if n > 1)
+        if duplicates:
+            raise LoadError(f"{kind}: the id {duplicates[0]} appears more than once")
+    codes = Counter(code.code.casefold() for code in file.promotion_codes)
+    for code, n in codes.items():
+        if n > 1:
+            raise LoadError(f"promotion_codes: the code {code!r} appears more than once")
+    links = Counter(c.login_page.link_id for c in file.portal_configurations
+                    if c.login_page.link_id)
+    for link, n in links.items():
+        if n > 1:
+            raise LoadError(f"portal_configurations: the login link id {link!r} appears more "
+                            "than once")
+
+
+async def load(db: Database, file: LoadFile) -> dict[str, int]:
+    """Write the file's objects; returns how many of each kind were loaded."""
+    _check_unique(file)
+    try:
+        async with db.transaction():
+            await _check_references(db, file)
+            for table, values in rows.table_rows(file):
+                await db.execute_many(db.upsert(table), values)
+            # Items and lines belong to their parent: the file's list replaces the stored one.
+            for child, parent_column, parent_ids, values in rows.child_rows(file):
+                if parent_ids:
+                    await db.execute(delete(child).where(parent_column.in_(parent_ids)))
+                await db.execute_many(child.insert(), values)
+    except (sqlite3.IntegrityError, asyncpg.exceptions.IntegrityConstraintViolationError) as exc:
+        # Unique values (promotion codes, login link ids) held by other rows already stored.
+        raise LoadError(f"the database refused the file, nothing was loaded: {exc}") from None
+    return {kind: len(getattr(file, kind)) for kind in LoadFile.model_fields
+            if getattr(file, kind)}
+
+
+async def load_path(db: Database, path: Path) -> dict[str, int]:
+    return await load(db, read(path))

@@ -1,0 +1,157 @@
+"""Email: templates rendered into the outbox table, then sent over SMTP with retries.
+
+Writing to the outbox happens in the caller's transaction, so a mail exists exactly when the
+action that caused it was committed. Sending happens later (the web process's background
+sender and `portal worker`); a message is claimed before it is sent, so two senders never
+send the same one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+from sqlalchemy import select, update
+
+from portal import clock, i18n
+from portal.db import Database, Row, new_id
+from portal.settings import Settings
+from portal.tables import outbox_emails as outbox
+from portal.templating import templates
+
+log = logging.getLogger("portal.mail")
+
+CLAIM_SECONDS = 120
+"""How long a claimed message is left to its sender before another may try it."""
+BACKOFF_SECONDS = (30, 60, 120, 300, 600, 1800, 3600)
+
+
+def render_email(template: str, locale: str, context: Mapping[str, Any]) -> dict[str, str]:
+    """Subject, text and HTML of `templates/email/<template>/` in `locale`."""
+    previous = i18n.get_locale()
+    i18n.set_locale(locale)
+    try:
+        ctx = {"locale": locale, "html_lang": locale.replace("_", "-"), **context}
+        parts = {
+            part: templates.get_template(f"email/{template}/{part}").render(ctx)
+            for part in ("subject.txt", "body.txt", "body.html")
+        }
+    finally:
+        i18n.set_locale(previous)
+    return {
+        "subject": " ".join(parts["subject.txt"].split()),
+        "body_text": parts["body.txt"].strip() + "\n",
+        "body_html": parts["body.html"],
+    }
+
+
+async def queue(db: Database, *, to: str, template: str, locale: str,
+                context: Mapping[str, Any]) -> str:
+    """Render and store one message; it leaves with the next send."""
+    email_id = new_id("em")
+    now = clock.timestamp()
+    await db.execute(outbox.insert().values(
+        id=email_id, to_address=to, template=template, locale=locale, attempts=0,
+        next_attempt_at=now, created=now, **render_email(template, locale, context),
+    ))
+    return email_id
+
+
+def _message(row: Row, mail_from: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = row["to_address"]
+    message["Subject"] = row["subject"]
+    message["Date"] = format_datetime(clock.to_datetime(row["created"]))
+    message["Message-ID"] = make_msgid(idstring=row["id"])
+    message.set_content(row["body_text"])
+    if row["body_html"]:
+        message.add_alternative(row["body_html"], subtype="html")
+    return message
+
+
+def smtp_options(smtp_url: str) -> dict[str, Any]:
+    """`smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465` (TLS)."""
+    url = urlsplit(smtp_url)
+    if url.scheme not in ("smtp", "smtps"):
+        raise ValueError("SMTP_URL must start with smtp:// or smtps://")
+    implicit_tls = url.scheme == "smtps"
+    return {
+        "hostname": url.hostname or "localhost",
+        "port": url.port or (465 if implicit_tls else 25),
+        "username": unquote(url.username) if url.username else None,
+        "password": unquote(url.password) if url.password else None,
+        "use_tls": implicit_tls,
+        "timeout": 20,
+    }
+
+
+async def _claim(db: Database, row: Row) -> bool:
+    """Take a message for sending; False when another sender took it first."""
+    claimed = await db.fetch_one(
+        update(outbox)
+        .where(outbox.c.id == row["id"], outbox.c.sent_at.is_(None),
+               outbox.c.next_attempt_at == row["next_attempt_at"])
+        .values(next_attempt_at=clock.timestamp() + CLAIM_SECONDS)
+        .returning(outbox.c.id)
+    )
+    return claimed is not None
+
+
+async def send_due(db: Database, settings: Settings, *, limit: int = 50) -> int:
+    """Send what is due; returns how many messages left. Failures are retried with back-off."""
+    if not settings.smtp_url:
+        return 0
+    now = clock.timestamp()
+    rows = await db.fetch_all(
+        select(outbox)
+        .where(outbox.c.sent_at.is_(None), outbox.c.next_attempt_at <= now)
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(limit)
+    )
+    sent = 0
+    for row in rows:
+        if not await _claim(db, row):
+            continue
+        try:
+            await aiosmtplib.send(_message(row, settings.mail_from),
+                                  **smtp_options(settings.smtp_url))
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            delay = BACKOFF_SECONDS[min(row["attempts"], len(BACKOFF_SECONDS) - 1)]
+            await db.execute(outbox.update().where(outbox.c.id == row["id"]).values(
+                attempts=row["attempts"] + 1, next_attempt_at=clock.timestamp() + delay,
+                last_error=f"{type(exc).__name__}: {exc}"[:500],
+            ))
+            log.warning("mail %s not sent (attempt %d): %s", row["id"], row["attempts"] + 1,
+                        type(exc).__name__)
+            continue
+        await db.execute(outbox.update().where(outbox.c.id == row["id"]).values(
+            attempts=row["attempts"] + 1, sent_at=clock.timestamp(), last_error=None))
+        sent += 1
+    return sent
+
+
+async def run_sender(db: Database, settings: Settings, wake: asyncio.Event,
+                     *, interval: float = 5.0) -> None:
+    """Send whenever woken (a mail was queued) or every `interval` seconds, until cancelled."""
+    while True:
+        try:
+            await send_due(db, settings)
+        except Exception:
+            log.exception("mail sender failed; retrying")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout=interval)
+        wake.clear()
+
+
+async def mailbox(db: Database, *, limit: int = 50) -> list[Row]:
+    """The newest messages of the outbox, for the development mailbox."""
+    return await db.fetch_all(
+        select(outbox).order_by(outbox.c.created.desc(), outbox.c.id.desc()).limit(limit))

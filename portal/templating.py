@@ -1,0 +1,92 @@
+"""The one render path: `render(request, name, context)` for pages, partials and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from portal import ROOT, i18n
+from portal.htmx import HtmxDetails
+from portal.merchant.branding import Branding
+from portal.security import csp_nonce
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(ROOT / "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        auto_reload=False,
+    )
+    # Jinja's newstyle gettext formats and escapes the placeholders itself.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message: i18n.translations(i18n.get_locale()).gettext(message),
+        ngettext=lambda singular, plural, n: i18n.translations(i18n.get_locale()).ngettext(
+            singular, plural, n),
+        newstyle=True,
+    )
+    env.filters.update(i18n.FILTERS)
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
+
+
+def _language_links(request: Request) -> list[tuple[str, str, str]]:
+    """(code, name, href) for the switcher: this page again, in each language."""
+    links = []
+    for code, name in i18n.language_names().items():
+        url = request.url.include_query_params(locale=code)
+        links.append((code, name, f"{url.path}?{url.query}"))
+    return links
+
+
+def base_context(request: Request) -> dict[str, Any]:
+    configuration = getattr(request.state, "configuration", None)
+    settings = request.app.state.settings
+    return {
+        "request": request,
+        "locale": i18n.get_locale(),
+        "html_lang": i18n.get_locale().replace("_", "-"),
+        "languages": _language_links(request),
+        "configuration": configuration,
+        "branding": Branding.of(configuration),
+        "csp_nonce": csp_nonce(request.scope),
+        "htmx": HtmxDetails.from_request(request),
+        "debug": settings.debug,
+    }
+
+
+def render(
+    request: Request,
+    name: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    partial: str | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a page, or its `partial` alone when htmx asks for a fragment.
+
+    A request whose htmx target is `page` (the language switcher) gets the page without the
+    document shell; `base.html` decides that from `htmx`.
+    """
+    ctx = base_context(request)
+    ctx.update(context or {})
+    htmx: HtmxDetails = ctx["htmx"]
+    if partial is not None and htmx.partial and htmx.target not in (None, "page"):
+        name = partial
+    response = templates.TemplateResponse(
+        request, name, ctx, status_code=status_code, headers=dict(headers or {})
+    )
+    response.headers["vary"] = "HX-Request"
+    response.headers["cache-control"] = "no-store"
+    return response
