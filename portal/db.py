@@ -26,6 +26,11 @@ Row = dict[str, Any]
 _holding: ContextVar[bool] = ContextVar("portal_db_holding", default=False)
 
 
+def _row(record: Any) -> Row:
+    # Indexing a record runs the column type's result processing (JSON on asyncpg).
+    return {key: record[key] for key in record.keys()}
+
+
 def new_id(prefix: str) -> str:
     """Stripe-shaped ids: a prefix and 24 random characters (~143 bits)."""
     return f"{prefix}_{secrets.token_urlsafe(18)}"
@@ -83,13 +88,13 @@ class Database:
                         ) -> list[Row]:
         async with self._use() as conn:
             records = await conn.fetch_all(query, dict(values) if values else None)
-        return [dict(record._mapping) for record in records]
+        return [_row(record) for record in records]
 
     async def fetch_one(self, query: ClauseElement | str, values: Mapping[str, Any] | None = None
                         ) -> Row | None:
         async with self._use() as conn:
             record = await conn.fetch_one(query, dict(values) if values else None)
-        return None if record is None else dict(record._mapping)
+        return None if record is None else _row(record)
 
     async def fetch_val(self, query: ClauseElement | str, values: Mapping[str, Any] | None = None
                         ) -> Any:

@@ -1,0 +1,166 @@
+"""Fixtures: real databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set), the real
+app over HTTP, a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.applications import Starlette
+
+from portal import clock, migrations
+from portal.app import create_app
+from portal.db import Database
+from portal.settings import Settings
+from portal.tables import metadata
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite", *(["postgresql"] if TEST_DATABASE_URL else [])]
+SECRET = "test-secret-key-that-is-long-enough-0123456789"
+BASE_URL = "http://portal.test"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating once is the slow part)."""
+    path = tmp_path_factory.mktemp("template") / "portal.sqlite3"
+    migrations.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> str:
+    assert TEST_DATABASE_URL
+    reset_postgresql(TEST_DATABASE_URL)
+    migrations.upgrade(TEST_DATABASE_URL)
+    return TEST_DATABASE_URL
+
+
+def reset_postgresql(url: str) -> None:
+    async def drop() -> None:
+        engine = create_async_engine(migrations.sqlalchemy_url(url))
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(drop())
+
+
+def empty_postgresql(url: str) -> None:
+    async def truncate() -> None:
+        db = Database(url)
+        await db.connect()
+        names = ", ".join(table.name for table in metadata.sorted_tables)
+        await db.execute(f"TRUNCATE {names} CASCADE")
+        await db.disconnect()
+
+    asyncio.run(truncate())
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "portal.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgresql_url")
+    empty_postgresql(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, secret_key=SECRET, base_url=BASE_URL,
+                    debug=True, var_dir=tmp_path / "var")
+
+
+@pytest.fixture(autouse=True)
+def _clock() -> Iterator[None]:
+    clock.reset()
+    yield
+    clock.reset()
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+def db(app: Starlette) -> Database:
+    database: Database = app.state.db
+    return database
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        yield client
+
+
+def html(response: httpx.Response) -> HTMLParser:
+    return HTMLParser(response.text)
+
+
+# -- Mail ----------------------------------------------------------------------------------
+
+@dataclass
+class Inbox:
+    messages: list[Message] = field(default_factory=list)
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.messages.append(message_from_bytes(envelope.content))  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@dataclass
+class SmtpServer:
+    controller: Controller
+    inbox: Inbox
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.controller.hostname}:{self.controller.port}"
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def start(self) -> None:
+        self.controller.start()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback, on a port of its own."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    server = SmtpServer(controller, inbox)
+    yield server
+    with contextlib.suppress(AssertionError, RuntimeError):
+        controller.stop()
