@@ -144,6 +144,9 @@ class SmtpServer:
         self.controller.stop()
 
     def start(self) -> None:
+        """Up again on the same port (a stopped controller cannot restart)."""
+        self.controller = Controller(self.inbox, hostname=self.controller.hostname,
+                                     port=self.controller.port)
         self.controller.start()
 
 
@@ -163,4 +166,4 @@ def smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer(controller, inbox)
     yield server
     with contextlib.suppress(AssertionError, RuntimeError):
-        controller.stop()
+        server.controller.stop()

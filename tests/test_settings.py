@@ -1,0 +1,44 @@
+"""Configuration comes only from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from portal.settings import ConfigurationError, Settings
+
+
+def test_missing_secret_is_refused_outside_debug(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="SECRET_KEY is not set"):
+        Settings.from_env({"PORTAL_VAR_DIR": str(tmp_path)})
+
+
+def test_short_secret_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="at least 32"):
+        Settings.from_env({"SECRET_KEY": "short", "PORTAL_VAR_DIR": str(tmp_path)})
+
+
+def test_debug_generates_and_keeps_a_secret(tmp_path: Path) -> None:
+    env = {"DEBUG": "1", "PORTAL_VAR_DIR": str(tmp_path)}
+    first = Settings.from_env(env)
+    assert len(first.secret_key) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert Settings.from_env(env).secret_key == first.secret_key
+
+
+def test_values_and_defaults(tmp_path: Path) -> None:
+    settings = Settings.from_env({
+        "SECRET_KEY": "s" * 40, "PORT": "9001", "BASE_URL": "https://billing.example.com/",
+        "SMTP_URL": "smtp://mail:2525", "MAIL_FROM": "Acme <billing@acme.example>",
+        "PORTAL_VAR_DIR": str(tmp_path),
+    })
+    assert settings.port == 9001
+    assert settings.base_url == "https://billing.example.com"
+    assert settings.https
+    assert settings.database_url == f"sqlite:///{tmp_path / 'portal.sqlite3'}"
+    assert settings.smtp_url == "smtp://mail:2525"
+    assert not settings.debug
+    local = Settings.from_env({"SECRET_KEY": "s" * 40, "PORT": "9001",
+                               "PORTAL_VAR_DIR": str(tmp_path)})
+    assert local.base_url == "http://127.0.0.1:9001"
