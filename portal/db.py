@@ -19,7 +19,7 @@ from typing import Any
 import databases
 import databases.core
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql import ClauseElement, Insert
 
 Row = dict[str, Any]
 
@@ -28,7 +28,7 @@ _holding: ContextVar[bool] = ContextVar("portal_db_holding", default=False)
 
 def _row(record: Any) -> Row:
     # Indexing a record runs the column type's result processing (JSON on asyncpg).
-    return {key: record[key] for key in record.keys()}
+    return {key: record[key] for key in record.keys()}  # noqa: SIM118 - not a dict
 
 
 def new_id(prefix: str) -> str:
@@ -132,7 +132,7 @@ class Database:
             finally:
                 _holding.reset(token)
 
-    def upsert(self, table: Any) -> Executable:
+    def upsert(self, table: Any) -> Insert:
         """INSERT … ON CONFLICT (id) DO UPDATE, in this database's dialect."""
         insert = (sqlite.insert if self.is_sqlite else postgresql.insert)(table)
         columns = {c.name: insert.excluded[c.name] for c in table.columns if c.name != "id"}

@@ -86,7 +86,7 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     if getattr(request.state, "configuration", None) is None:
         try:
             request.state.configuration = await configurations.default(request.app.state.db)
-        except Exception:  # noqa: BLE001 - the error page must render even with the database down
+        except Exception:
             request.state.configuration = None
     context = {
         "error": error,

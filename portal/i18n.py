@@ -112,7 +112,8 @@ N_ = gettext_noop
 @cache
 def language_names() -> Mapping[str, str]:
     """Each language in its own words, for the switcher."""
-    return {code: Locale.parse(code).get_display_name(code).capitalize() for code in LOCALES}
+    return {code: str(Locale.parse(code).get_display_name(code)).capitalize()
+            for code in LOCALES}
 
 
 def babel_locale(locale: str | None = None) -> Locale:
@@ -136,12 +137,12 @@ def _when(value: int | datetime) -> datetime:
     return value if isinstance(value, datetime) else to_datetime(value)
 
 
-def date(value: int | datetime | None, format: str = "medium") -> str:  # noqa: A002
+def date(value: int | datetime | None, format: str = "medium") -> str:
     return "" if value is None else format_date(_when(value), format=format,
                                                 locale=babel_locale())
 
 
-def datetime_(value: int | datetime | None, format: str = "medium") -> str:  # noqa: A002
+def datetime_(value: int | datetime | None, format: str = "medium") -> str:
     return "" if value is None else format_datetime(_when(value), format=format,
                                                     tzinfo=None, locale=babel_locale())
 
@@ -175,7 +176,9 @@ class LocaleMiddleware:
                 cookie = SimpleCookie()
                 cookie[COOKIE] = locale
                 cookie[COOKIE].update({"path": "/", "max-age": str(365 * 86400),
-                                       "samesite": "Lax", "secure": self.secure})
+                                       "samesite": "Lax"})
+                if self.secure:
+                    cookie[COOKIE]["secure"] = True
                 MutableHeaders(scope=message).append(
                     "set-cookie", cookie.output(header="").strip())
             await send(message)

@@ -63,7 +63,7 @@ def parse(data: Any) -> LoadFile:
         first = exc.errors()[0]
         reason = first["msg"].removeprefix("Value error, ")
         others = exc.error_count() - 1
-        more = f" ({others} more problem{'s' if others != 1 else ''} after this one)" if others else ""
+        more = f" (and {others} more after this one)" if others else ""
         raise LoadError(f"{_position(data, first['loc'])}: {reason}{more}") from None
 
 

@@ -75,7 +75,8 @@ def promotion_code(p: s.PromotionCode) -> Values:
             "expires_at": p.expires_at, "max_redemptions": p.max_redemptions,
             "times_redeemed": p.times_redeemed,
             "first_time_transaction": r.first_time_transaction,
-            "minimum_amount": r.minimum_amount, "minimum_amount_currency": r.minimum_amount_currency,
+            "minimum_amount": r.minimum_amount,
+            "minimum_amount_currency": r.minimum_amount_currency,
             "livemode": p.livemode, "created": p.created}
 
 
@@ -144,7 +145,8 @@ def child_rows(file: s.LoadFile) -> Iterator[tuple[Table, Column[str], list[str]
          "period_end": line.period.end if line.period else None, "position": position}
         for i in file.invoices for position, line in enumerate(i.lines.data)
     ]
-    yield tables.invoice_lines, tables.invoice_lines.c.invoice_id, [i.id for i in file.invoices], lines
+    yield (tables.invoice_lines, tables.invoice_lines.c.invoice_id,
+           [i.id for i in file.invoices], lines)
 
 
 def references(file: s.LoadFile) -> dict[str, dict[str, str]]:
@@ -158,9 +160,10 @@ def references(file: s.LoadFile) -> dict[str, dict[str, str]]:
 
     for i, p in enumerate(file.prices):
         add("products", p.product, f"prices[{i}] ({p.id}), field product")
-    for i, c in enumerate(file.coupons):
-        for product_id in c.applies_to.products if c.applies_to else []:
-            add("products", product_id, f"coupons[{i}] ({c.id}), field applies_to.products")
+    for i, coupon_ in enumerate(file.coupons):
+        for product_id in coupon_.applies_to.products if coupon_.applies_to else []:
+            add("products", product_id,
+                f"coupons[{i}] ({coupon_.id}), field applies_to.products")
     for i, cu in enumerate(file.customers):
         add("payment_methods", cu.invoice_settings.default_payment_method,
             f"customers[{i}] ({cu.id}), field invoice_settings.default_payment_method")

@@ -6,7 +6,7 @@ Ids keep Stripe's prefixes, times are Unix seconds, amounts are integer minor un
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from babel import Locale
 from babel.numbers import list_currencies
@@ -23,22 +23,23 @@ from pydantic import (
 from portal import i18n
 
 
-def _prefixed(*prefixes: str) -> Any:
+def _prefixed(*prefixes: str) -> StringConstraints:
     alternatives = "|".join(prefixes)
-    return Annotated[str, StringConstraints(pattern=rf"^(?:{alternatives})_[A-Za-z0-9_]{{1,58}}$")]
+    return StringConstraints(pattern=rf"^(?:{alternatives})_[A-Za-z0-9_]{{1,58}}$")
 
 
-ProductId = _prefixed("prod")
-PriceId = _prefixed("price")
-CustomerId = _prefixed("cus")
-PaymentMethodId = _prefixed("pm", "card")
-SubscriptionId = _prefixed("sub")
-SubscriptionItemId = _prefixed("si")
-InvoiceId = _prefixed("in")
-InvoiceLineId = _prefixed("il", "ii", "sli")
-PromotionCodeId = _prefixed("promo")
-ConfigurationId = _prefixed("bpc")
-TaxIdId = _prefixed("txi")
+ProductId = Annotated[str, _prefixed("prod")]
+PriceId = Annotated[str, _prefixed("price")]
+CustomerId = Annotated[str, _prefixed("cus")]
+PaymentMethodId = Annotated[str, _prefixed("pm", "card")]
+SubscriptionId = Annotated[str, _prefixed("sub")]
+SubscriptionItemId = Annotated[str, _prefixed("si")]
+InvoiceId = Annotated[str, _prefixed("in")]
+InvoiceLineId = Annotated[str, _prefixed("il", "ii", "sli")]
+PromotionCodeId = Annotated[str, _prefixed("promo")]
+ConfigurationId = Annotated[str, _prefixed("bpc")]
+TaxIdId = Annotated[str, _prefixed("txi")]
+ScheduleId = Annotated[str, StringConstraints(pattern=r"^sub_sched_[A-Za-z0-9_]{1,50}$")]
 CouponId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Timestamp = Annotated[int, Field(ge=0, le=32503680000)]  # up to the year 3000
 Amount = Annotated[int, Field(ge=0)]
@@ -278,7 +279,7 @@ class Subscription(Stored):
     pause_collection: PauseCollection | None = None
     collection_method: Literal["charge_automatically", "send_invoice"] = "charge_automatically"
     default_payment_method: PaymentMethodId | None = None
-    schedule: Annotated[str, StringConstraints(pattern=r"^sub_sched_[A-Za-z0-9_]{1,50}$")] | None = None
+    schedule: ScheduleId | None = None
     metadata: Metadata = {}
 
     @model_validator(mode="after")

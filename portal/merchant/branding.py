@@ -77,8 +77,8 @@ class Branding:
             icon_url=image(brand.get("icon_url")),
             background_color=colour(brand.get("background_color"), DEFAULT_BACKGROUND),
             button_color=colour(brand.get("button_color"), DEFAULT_BUTTON),
-            font=brand.get("font") if brand.get("font") in FONTS else "system",
-            corner_shape=(brand.get("corner_shape") if brand.get("corner_shape") in CORNERS
+            font=str(brand["font"]) if brand.get("font") in FONTS else "system",
+            corner_shape=(str(brand["corner_shape"]) if brand.get("corner_shape") in CORNERS
                           else "rounded"),
             privacy_policy_url=https(profile.get("privacy_policy_url")),
             terms_of_service_url=https(profile.get("terms_of_service_url")),

@@ -1,0 +1,90 @@
+"""A real server with the demo data, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, async_playwright
+
+from tests.conftest import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser" in str(item.path):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`portal demo` on a free port, as a newcomer runs it."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ, "DEBUG": "1", "PORT": str(port), "BASE_URL": base_url,
+        "PORTAL_VAR_DIR": str(tmp_path_factory.mktemp("live")),
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("SMTP_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal", "demo", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base_url}/dev/", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            output = process.stdout.read() if process.stdout else ""
+            pytest.fail(f"the demo server did not start:\n{output}")
+        time.sleep(0.2)
+    yield base_url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    if not CHROMIUM.exists():
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required here (REQUIRE_BROWSER is set) but "
+                        "/usr/bin/chromium is missing: apt-get install chromium")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    return str(CHROMIUM)
+
+
+@pytest.fixture(scope="session")
+def demo_urls(live_server: str) -> dict[str, str]:
+    """A customer preview and the login page, as listed on the demo's /dev/ page."""
+    index = httpx.get(f"{live_server}/dev/").text
+    overview = re.search(r'href="(/dev/customers/[^"]+)"', index)
+    login = re.search(r'href="(/p/login/[^"]+)"', index)
+    assert overview and login, "the demo lists no customers or no login page"
+    return {"overview": live_server + overview.group(1), "login": live_server + login.group(1),
+            "missing": live_server + "/p/login/does-not-exist"}
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium: str) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium,
+                                                   args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
