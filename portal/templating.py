@@ -34,7 +34,16 @@ def _environment() -> jinja2.Environment:
         newstyle=True,
     )
     env.filters.update(i18n.FILTERS)
+    env.globals["url_for"] = url_for
     return env
+
+
+@jinja2.pass_context
+def url_for(context: Mapping[str, Any], name: str, /, **path_params: Any) -> str:
+    """A path on this site (never a full URL built from the Host header)."""
+    request: Request = context["request"]
+    path = request.app.url_path_for(name, **path_params)
+    return str(request.scope.get("root_path", "")) + str(path)
 
 
 templates = Jinja2Templates(env=_environment())

@@ -8,6 +8,7 @@ the field and the reason.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -22,6 +23,9 @@ from portal import tables
 from portal.db import Database
 from portal.loader import rows
 from portal.loader.schema import LoadFile
+
+
+FIELD_PATH = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
 
 
 class LoadError(Exception):
@@ -61,10 +65,14 @@ def parse(data: Any) -> LoadFile:
         return LoadFile.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        reason = first["msg"].removeprefix("Value error, ")
+        loc, reason = tuple(first["loc"]), first["msg"].removeprefix("Value error, ")
+        # Checks across fields say which field they are about: "subtotal: …".
+        field, sep, rest = reason.partition(": ")
+        if sep and FIELD_PATH.match(field):
+            loc, reason = (*loc, *field.split(".")), rest
         others = exc.error_count() - 1
         more = f" (and {others} more after this one)" if others else ""
-        raise LoadError(f"{_position(data, first['loc'])}: {reason}{more}") from None
+        raise LoadError(f"{_position(data, loc)}: {reason}{more}") from None
 
 
 def read(path: Path) -> LoadFile:

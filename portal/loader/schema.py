@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from babel import Locale
+import pycountry
 from babel.numbers import list_currencies
 from pydantic import (
     AfterValidator,
@@ -49,7 +49,6 @@ ImageUrl = Annotated[str, StringConstraints(pattern=r"^(?:https://|/[^/])\S{1,20
 HexColour = Annotated[str, StringConstraints(pattern=r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")]
 
 _CURRENCIES = {code.lower() for code in list_currencies()}
-_COUNTRIES = set(Locale("en").territories)
 
 
 def _currency(value: str) -> str:
@@ -59,7 +58,7 @@ def _currency(value: str) -> str:
 
 
 def _country(value: str) -> str:
-    if len(value) != 2 or value.upper() not in _COUNTRIES:
+    if len(value) != 2 or pycountry.countries.get(alpha_2=value.upper()) is None:
         raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-2 country code")
     return value.upper()
 
