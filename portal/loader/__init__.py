@@ -24,7 +24,6 @@ from portal.db import Database
 from portal.loader import rows
 from portal.loader.schema import LoadFile
 
-
 FIELD_PATH = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
 
 
