@@ -6,22 +6,34 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+from asgi_csrf import asgi_csrf
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import Message
 
 from portal import ROOT, mail
+from portal.account.routes import routes as account_routes
 from portal.auth.routes import routes as auth_routes
 from portal.db import Database
 from portal.dev.routes import routes as dev_routes
-from portal.errors import PortalError, handle_error
+from portal.errors import PortalError, handle_error, refuse_cross_site
 from portal.i18n import LocaleMiddleware
-from portal.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from portal.security import (
+    BodySizeLimitMiddleware,
+    SameOriginMiddleware,
+    SecurityHeadersMiddleware,
+    cookie_name,
+)
 from portal.settings import Settings
 
 HTMX_DIR = ROOT / "node_modules" / "htmx.org" / "dist"
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -45,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes: list[BaseRoute] = [
         *auth_routes,
+        *account_routes,
         Mount("/static/vendor/htmx", StaticFiles(directory=HTMX_DIR), name="htmx"),
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
     ]
@@ -57,6 +70,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(SecurityHeadersMiddleware, https=settings.https),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(LocaleMiddleware, secure=settings.https),
+            Middleware(SameOriginMiddleware, base_url=settings.base_url,
+                       refuse=refuse_cross_site),
+            Middleware(
+                asgi_csrf, signing_secret=settings.secret_key, cookie_secure=settings.https,
+                cookie_name=cookie_name("csrftoken", https=settings.https),
+                send_csrf_failed=lambda scope, send, _reason: refuse_cross_site(
+                    scope, _no_body, send),
+            ),
         ],
         exception_handlers={
             PortalError: handle_error,

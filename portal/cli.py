@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import uvicorn
 
 from portal import clock, mail, migrations
+from portal.auth import service as auth
 from portal.db import Database
 from portal.loader import LoadError, load, parse, read
 from portal.merchant import queries as configurations
@@ -37,7 +39,24 @@ async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[Any]
         await db.disconnect()
 
 
+SECRET_PATH = re.compile(r"(/magic/|/p/session/)[^/?]+")
+
+
+def redact(path: str) -> str:
+    """Access logs keep the path, never a query string (emails) or a one-time token."""
+    return SECRET_PATH.sub(r"\1…", path.split("?", 1)[0])
+
+
+class RedactAccessLog(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) == 5:
+            client, method, path, version, status = record.args
+            record.args = (client, method, redact(str(path)), version, status)
+        return True
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    logging.getLogger("uvicorn.access").addFilter(RedactAccessLog())
     uvicorn.run("portal.app:create_app", factory=True, host=args.host,
                 port=args.port or settings.port, proxy_headers=True,
                 forwarded_allow_ips=args.forwarded_allow_ips, log_level="info")
@@ -112,6 +131,27 @@ def cmd_mail_test(settings: Settings, args: argparse.Namespace) -> None:
                                  "and will be retried. Check SMTP_URL and the log above.")
 
 
+def cmd_session_create(settings: Settings, args: argparse.Namespace) -> None:
+    async def run(db: Database) -> str:
+        _, url = await auth.create_session(
+            db, settings, customer_id=args.customer_id, configuration_id=args.configuration,
+            return_url=args.return_url, locale=args.locale)
+        return url
+
+    print(asyncio.run(_with_db(settings, run)))
+
+
+def cmd_secure_mode_secret(settings: Settings, args: argparse.Namespace) -> None:
+    async def run(db: Database) -> str | None:
+        return await configurations.secure_mode_secret(db, args.configuration_id,
+                                                       rotate=args.rotate)
+
+    secret = asyncio.run(_with_db(settings, run))
+    if secret is None:
+        raise ConfigurationError(f"No configuration {args.configuration_id} in secure mode.")
+    print(secret)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="portal", description="Customer billing portal.")
     sub = root.add_subparsers(dest="command", required=True)
@@ -137,6 +177,19 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("worker", help="send queued mail (and, later, run the billing clock)")
     p.add_argument("--interval", type=float, default=5.0, help="seconds between rounds")
     p.set_defaults(run=cmd_worker)
+    p = sub.add_parser("session", help="portal sessions for a customer")
+    session = p.add_subparsers(dest="session_command", required=True)
+    p = session.add_parser("create", help="print a one-time URL that opens the customer's portal")
+    p.add_argument("customer_id")
+    p.add_argument("--return-url", help="where the 'Return to' link leads")
+    p.add_argument("--locale", help="the portal's language (en, fr, …, or auto)")
+    p.add_argument("--configuration", help="portal configuration id (default: the default one)")
+    p.set_defaults(run=cmd_session_create)
+    p = sub.add_parser("secure-mode-secret",
+                       help="print the secret a configuration's login links are signed with")
+    p.add_argument("configuration_id")
+    p.add_argument("--rotate", action="store_true", help="replace it with a new one first")
+    p.set_defaults(run=cmd_secure_mode_secret)
     p = sub.add_parser("mail-test", help="send a test message to check the SMTP settings")
     p.add_argument("address")
     p.add_argument("--locale", default="en")
@@ -149,6 +202,6 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         args.run(Settings.from_env(), args)
-    except (ConfigurationError, LoadError) as exc:
+    except (ConfigurationError, LoadError, auth.SessionRequestError) as exc:
         print(f"portal: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -9,8 +9,9 @@ asyncpg's pool: each task has its own connection and transactions run side by si
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -22,6 +23,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement, Insert
 
 Row = dict[str, Any]
+
+# The drivers log every statement with its values at DEBUG: emails, codes in mail bodies.
+for _name in ("databases", "aiosqlite"):
+    logging.getLogger(_name).setLevel(logging.INFO)
 
 _holding: ContextVar[bool] = ContextVar("portal_db_holding", default=False)
 
@@ -132,8 +137,9 @@ class Database:
             finally:
                 _holding.reset(token)
 
-    def upsert(self, table: Any) -> Insert:
-        """INSERT … ON CONFLICT (id) DO UPDATE, in this database's dialect."""
+    def upsert(self, table: Any, columns: Iterable[str]) -> Insert:
+        """INSERT … ON CONFLICT (id) DO UPDATE of `columns`, in this database's dialect.
+        Columns left out keep their stored value."""
         insert = (sqlite.insert if self.is_sqlite else postgresql.insert)(table)
-        columns = {c.name: insert.excluded[c.name] for c in table.columns if c.name != "id"}
-        return insert.on_conflict_do_update(index_elements=["id"], set_=columns)
+        updates = {name: insert.excluded[name] for name in columns if name != "id"}
+        return insert.on_conflict_do_update(index_elements=["id"], set_=updates)

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from portal.i18n import N_, gettext
 from portal.merchant import queries as configurations
@@ -21,6 +22,8 @@ class PortalError(Exception):
     """An error the customer sees. `message` is an untranslated msgid; params fill it."""
 
     status_code = 400
+    offer_sign_in = False
+    """Show the login link and the way back to the business (session and link errors)."""
     title = N_("Something is not right")
     message = N_("Please check what you entered and try again.")
 
@@ -45,6 +48,73 @@ class LoginLinkNotFound(NotFound):
     title = N_("This login link does not work")
     message = N_("The link is wrong or no longer active. Ask the business that sent it for a "
                  "new one.")
+
+
+class InvalidEmail(PortalError):
+    title = N_("Check your email address")
+    message = N_("Enter a valid email address, such as name@example.com.")
+
+
+class InvalidCodeFormat(PortalError):
+    title = N_("Check the code")
+    message = N_("Enter the 6-digit code from the email.")
+
+
+class CodeNotAccepted(PortalError):
+    title = N_("That code did not work")
+    message = N_("The code is not correct, or it is no longer valid. Check the most recent "
+                 "email, or ask for a new code.")
+
+
+class SignInLinkNotAccepted(PortalError):
+    offer_sign_in = True
+    title = N_("This sign-in link does not work")
+    message = N_("The link has expired or has already been used. Ask for a new code to sign "
+                 "in.")
+
+
+class ResendTooSoon(PortalError):
+    status_code = 429
+    title = N_("Please wait a moment")
+    message = N_("A new code can be sent once a minute. Check your inbox and spam folder in "
+                 "the meantime.")
+
+
+class TooManyAttempts(PortalError):
+    status_code = 429
+    title = N_("Too many attempts")
+    message = N_("For your security, signing in is paused for a while. Please try again "
+                 "later.")
+
+
+class SessionEnded(PortalError):
+    offer_sign_in = True
+    status_code = 401
+    title = N_("Your session has ended")
+    message = N_("For your security, billing sessions end after a period of inactivity. "
+                 "Sign in again to continue.")
+
+
+class SessionLinkNotAccepted(PortalError):
+    offer_sign_in = True
+    status_code = 410
+    title = N_("This link has expired")
+    message = N_("Links to the billing portal can be used once, within a few minutes. Go back "
+                 "and open the billing portal again.")
+
+
+class SecureModeRefused(PortalError):
+    status_code = 403
+    title = N_("Sign in from the website")
+    message = N_("For your security, this login page only opens from your account on the "
+                 "business's website. Go back to it and follow its billing link.")
+
+
+class CsrfFailed(PortalError):
+    offer_sign_in = True
+    status_code = 403
+    title = N_("This form has expired")
+    message = N_("Please go back, reload the page and try again.")
 
 
 class MethodNotAllowed(PortalError):
@@ -77,6 +147,12 @@ def as_portal_error(exc: Exception) -> PortalError:
     if isinstance(exc, HTTPException):
         return _BY_STATUS.get(exc.status_code, PortalError)(status_code=exc.status_code)
     return ServerError()
+
+
+async def refuse_cross_site(scope: Scope, receive: Receive, send: Send) -> None:
+    """The answer to a request that failed the origin or CSRF token check (403)."""
+    response = await handle_error(Request(scope, receive), CsrfFailed())
+    await response(scope, receive, send)
 
 
 async def handle_error(request: Request, exc: Exception) -> Response:

@@ -291,6 +291,8 @@ portal_configurations = Table(
     Column("default_return_url", String(2048)),
     Column("login_page_enabled", Boolean, nullable=False, default=False),
     Column("login_link_id", String(64), unique=True),
+    # Secure mode: the login page only accepts emails signed with this secret by the merchant.
+    Column("secure_mode", Boolean, nullable=False, default=False),
     Column("secure_mode_secret", String(128)),
     Column("custom_domain", String(253), unique=True),
     Column("metadata", JSON, nullable=False, default=dict),
@@ -322,12 +324,16 @@ login_codes = Table(
     _id(),
     Column("code_hash", String(64), nullable=False),
     Column("link_token_hash", String(64), nullable=False, unique=True),
-    Column("email_normalized", String(512), nullable=False, index=True),
+    Column("email_normalized", String(512), nullable=False),
+    _ref("customer_id", "customers.id", cascade=True),
     _ref("configuration_id", "portal_configurations.id"),
+    Column("locale", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("expires_at", BigInteger, nullable=False),
     Column("consumed_at", BigInteger),
     _created(),
+    Index("ix_login_codes_email_configuration", "email_normalized", "configuration_id",
+          "created"),
 )
 
 throttles = Table(

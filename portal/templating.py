@@ -38,12 +38,15 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-@jinja2.pass_context
-def url_for(context: Mapping[str, Any], name: str, /, **path_params: Any) -> str:
+def path_for(request: Request, name: str, /, **path_params: Any) -> str:
     """A path on this site (never a full URL built from the Host header)."""
-    request: Request = context["request"]
     path = request.app.url_path_for(name, **path_params)
     return str(request.scope.get("root_path", "")) + str(path)
+
+
+@jinja2.pass_context
+def url_for(context: Mapping[str, Any], name: str, /, **path_params: Any) -> str:
+    return path_for(context["request"], name, **path_params)
 
 
 templates = Jinja2Templates(env=_environment())
@@ -61,6 +64,12 @@ def _language_links(request: Request) -> list[tuple[str, str, str]]:
 def base_context(request: Request) -> dict[str, Any]:
     configuration = getattr(request.state, "configuration", None)
     settings = request.app.state.settings
+    login_url = return_url = None
+    if configuration:
+        if configuration["login_page_enabled"] and configuration["active"]:
+            login_url = path_for(request, "auth:login", link_id=configuration["login_link_id"])
+        return_url = (getattr(request.state, "return_url", None)
+                      or configuration["default_return_url"])
     return {
         "request": request,
         "locale": i18n.get_locale(),
@@ -71,6 +80,12 @@ def base_context(request: Request) -> dict[str, Any]:
         "csp_nonce": csp_nonce(request.scope),
         "htmx": HtmxDetails.from_request(request),
         "debug": settings.debug,
+        "signed_in": getattr(request.state, "session", None) is not None,
+        "error": None,
+        "login_url": login_url,
+        "return_url": return_url,
+        # asgi-csrf puts the token getter in the scope; calling it sets the cookie.
+        "csrftoken": request.scope.get("csrftoken", lambda: ""),
     }
 
 

@@ -1,27 +1,239 @@
-"""Sign-in pages."""
+"""Sign-in pages: login link, code, magic link, one-time session URLs, sign-out."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portal import i18n
 from portal.auth import service
-from portal.errors import LoginLinkNotFound
+from portal.errors import (
+    CodeNotAccepted,
+    InvalidCodeFormat,
+    InvalidEmail,
+    LoginLinkNotFound,
+    PortalError,
+    ResendTooSoon,
+    SecureModeRefused,
+)
 from portal.merchant import queries as configurations
+from portal.security import cookie_name, signed_value, signer
+from portal.settings import Settings
 from portal.templating import render
 
+LOGIN_COOKIE = "portal_login"
+SESSION_COOKIE = "portal_session"
 
-async def login_page(request: Request) -> Response:
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def _configuration(request: Request) -> dict[str, Any]:
     configuration = await configurations.by_login_link(
         request.app.state.db, request.path_params["link_id"])
     if configuration is None:
         raise LoginLinkNotFound()
     request.state.configuration = configuration
+    return configuration
+
+
+def _login_state(request: Request) -> dict[str, Any]:
+    """What the login cookie says for this login link: {email, fixed, sent}."""
+    settings = _settings(request)
+    value = signed_value(settings.secret_key, "login",
+                         request.cookies.get(cookie_name(LOGIN_COOKIE, https=settings.https)),
+                         max_age=service.CODE_LIFETIME + 300)
+    if isinstance(value, dict) and value.get("link") == request.path_params["link_id"]:
+        return value
+    return {}
+
+
+def _redirect(request: Request, name: str, state: dict[str, Any] | None = None, *,
+              query: str = "", **path_params: Any) -> RedirectResponse:
+    """303 to a named page; `state` replaces the login cookie."""
+    path = request.app.url_path_for(name, **path_params)
+    response = RedirectResponse(f"{path}?{query}" if query else str(path), status_code=303)
+    if state is not None:
+        settings = _settings(request)
+        response.set_cookie(
+            cookie_name(LOGIN_COOKIE, https=settings.https),
+            signer(settings.secret_key, "login").dumps(
+                {**state, "link": request.path_params["link_id"]}),
+            max_age=service.CODE_LIFETIME + 300, httponly=True, secure=settings.https,
+            samesite="lax")
+    return response
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _signed_in(request: Request, token: str) -> RedirectResponse:
+    settings = _settings(request)
+    response = RedirectResponse(request.app.url_path_for("account:home"), status_code=303)
+    response.set_cookie(cookie_name(SESSION_COOKIE, https=settings.https), token,
+                        max_age=service.SESSION_LIFETIME, httponly=True, secure=settings.https,
+                        samesite="lax")
+    response.delete_cookie(cookie_name(LOGIN_COOKIE, https=settings.https),
+                           secure=settings.https, httponly=True, samesite="lax")
+    return response
+
+
+# -- Login link ----------------------------------------------------------------------------
+
+async def login_page(request: Request) -> Response:
+    configuration = await _configuration(request)
+    if configuration["secure_mode"]:
+        if "signature" in request.query_params:
+            email = service.verify_signed_email(configuration, request.query_params)
+            # The signed email leaves the address bar (and the logs) straight away.
+            return _redirect(request, "auth:login", {"email": email, "fixed": True},
+                             link_id=configuration["login_link_id"])
+        state = _login_state(request)
+        if not state.get("fixed"):
+            raise SecureModeRefused()
+        return render(request, "auth/login.html", {"email": state["email"], "fixed": True})
     email = service.prefilled_email(request.query_params.get("prefilled_email"))
-    return render(request, "auth/login.html", {"email": email})
+    return render(request, "auth/login.html", {"email": email, "fixed": False})
+
+
+async def send_code(request: Request) -> Response:
+    configuration = await _configuration(request)
+    state = _login_state(request)
+    form = await request.form()
+    if configuration["secure_mode"]:
+        if not state.get("fixed"):
+            raise SecureModeRefused()
+        email = state["email"]
+    else:
+        email = service.valid_email(str(form.get("email", "")))
+        if email is None:
+            return render(request, "auth/login.html", {
+                "email": str(form.get("email", ""))[:512], "fixed": False,
+                "error": InvalidEmail()}, status_code=400)
+    await service.request_code(request.app.state.db, _settings(request), configuration, email,
+                               ip=_client_ip(request), locale=i18n.get_locale())
+    request.app.state.mail_wake.set()
+    return _redirect(request, "auth:code", {"email": email, "fixed": bool(state.get("fixed")),
+                                            "sent": True},
+                     link_id=configuration["login_link_id"])
+
+
+async def code_page(request: Request) -> Response:
+    configuration = await _configuration(request)
+    state = _login_state(request)
+    if not state.get("sent"):
+        return _redirect(request, "auth:login", link_id=configuration["login_link_id"])
+    return render(request, "auth/code.html", {
+        "email": state["email"], "resent": request.query_params.get("resent") == "1"})
+
+
+async def check_code(request: Request) -> Response:
+    configuration = await _configuration(request)
+    state = _login_state(request)
+    if not state.get("sent"):
+        return _redirect(request, "auth:login", link_id=configuration["login_link_id"])
+    form = await request.form()
+    try:
+        token = await service.verify_code(
+            request.app.state.db, _settings(request), configuration, state["email"],
+            str(form.get("code", "")), ip=_client_ip(request))
+    except (InvalidCodeFormat, CodeNotAccepted) as error:
+        return render(request, "auth/code.html", {"email": state["email"], "resent": False,
+                                                  "error": error}, status_code=400)
+    return _signed_in(request, token)
+
+
+async def resend_code(request: Request) -> Response:
+    configuration = await _configuration(request)
+    state = _login_state(request)
+    if not state.get("sent"):
+        return _redirect(request, "auth:login", link_id=configuration["login_link_id"])
+    try:
+        await service.request_code(request.app.state.db, _settings(request), configuration,
+                                   state["email"], ip=_client_ip(request),
+                                   locale=i18n.get_locale())
+    except ResendTooSoon as error:
+        return render(request, "auth/code.html", {"email": state["email"], "resent": False,
+                                                  "error": error}, status_code=429)
+    request.app.state.mail_wake.set()
+    return _redirect(request, "auth:code", state, query="resent=1",
+                     link_id=configuration["login_link_id"])
+
+
+# -- Magic link ----------------------------------------------------------------------------
+
+async def magic_link_page(request: Request) -> Response:
+    """GET only shows a button: mail scanners that open links must not use them up."""
+    await _configuration(request)
+    await service.magic_link_code(request.app.state.db, _settings(request),
+                                  request.path_params["token"])
+    return render(request, "auth/magic.html")
+
+
+async def confirm_magic_link(request: Request) -> Response:
+    await _configuration(request)
+    token = await service.confirm_magic_link(request.app.state.db, _settings(request),
+                                             request.path_params["token"])
+    return _signed_in(request, token)
+
+
+# -- One-time session URLs and sign-out ----------------------------------------------------
+
+async def open_session(request: Request) -> Response:
+    """The one-time URL a merchant's backend created. Opening it is the sign-in itself, like
+    following an OAuth redirect; the URL's token is replaced by a new session id."""
+    db = request.app.state.db
+    settings = _settings(request)
+    try:
+        session, token = await service.open_session(db, settings, request.path_params["token"])
+    except PortalError:
+        # Expired unused: its configuration and return URL; used before: nothing is known.
+        stale = await service.session_for_url(db, settings, request.path_params["token"])
+        if stale is not None:
+            request.state.configuration = await configurations.by_id(
+                db, stale["configuration_id"])
+            request.state.return_url = stale["return_url"]
+        raise
+    response = _signed_in(request, token)
+    if session["locale"] and i18n.match(session["locale"]):
+        response.set_cookie(i18n.COOKIE, str(i18n.match(session["locale"])),
+                            max_age=365 * 86400, secure=_settings(request).https,
+                            samesite="lax")
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    settings = _settings(request)
+    db = request.app.state.db
+    name = cookie_name(SESSION_COOKIE, https=settings.https)
+    session = await service.current_session(db, settings, request.cookies.get(name))
+    configuration = None
+    if session is not None:
+        await service.end_session(db, session)
+        configuration = await configurations.by_id(db, session["configuration_id"])
+    request.state.configuration = configuration or await configurations.default(db)
+    request.state.return_url = session and session["return_url"]
+    response = render(request, "auth/signed_out.html")
+    response.delete_cookie(name, secure=settings.https, httponly=True, samesite="lax")
+    return response
 
 
 routes = [
     Route("/p/login/{link_id}", login_page, methods=["GET"], name="auth:login"),
+    Route("/p/login/{link_id}", send_code, methods=["POST"], name="auth:send_code"),
+    Route("/p/login/{link_id}/code", code_page, methods=["GET"], name="auth:code"),
+    Route("/p/login/{link_id}/code", check_code, methods=["POST"], name="auth:check_code"),
+    Route("/p/login/{link_id}/resend", resend_code, methods=["POST"], name="auth:resend"),
+    Route("/p/login/{link_id}/magic/{token}", magic_link_page, methods=["GET"],
+          name="auth:magic"),
+    Route("/p/login/{link_id}/magic/{token}", confirm_magic_link, methods=["POST"],
+          name="auth:confirm_magic"),
+    Route("/p/session/{token}", open_session, methods=["GET"], name="auth:session"),
+    Route("/p/logout", sign_out, methods=["POST"], name="auth:logout"),
 ]

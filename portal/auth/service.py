@@ -1,8 +1,49 @@
-"""Sign-in rules."""
+"""Sign-in rules: one-time codes and magic links, portal sessions, secure mode, throttles.
+
+Numbers are in DESIGN.md §4. Codes, link tokens and session ids are stored only as keyed
+hashes. Every answer to "send me a code" looks the same whether or not the email belongs to
+a customer, and the work done is the same apart from storing the code.
+"""
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
 from email_validator import EmailNotValidError, validate_email
+
+from portal import clock, i18n, mail
+from portal.auth import queries
+from portal.db import Database, Row, new_id
+from portal.errors import (
+    CodeNotAccepted,
+    InvalidCodeFormat,
+    InvalidEmail,
+    ResendTooSoon,
+    SecureModeRefused,
+    SessionLinkNotAccepted,
+    SignInLinkNotAccepted,
+    TooManyAttempts,
+)
+from portal.merchant import queries as configurations
+from portal.merchant.branding import Branding, readable_on
+from portal.security import keyed_hash, new_token, same
+from portal.settings import Settings
+
+CODE_LIFETIME = 10 * 60
+CODE_TRIES = 5
+RESEND_INTERVAL = 60
+LOCKOUT_FAILURES = 100
+LOCKOUT_WINDOW = 24 * 3600
+EMAIL_REQUESTS = (10, 3600)  # codes per email per hour
+IP_REQUESTS = (30, 900)  # code requests per IP per 15 minutes
+IP_VERIFICATIONS = (60, 900)  # code checks per IP per 15 minutes
+SESSION_URL_UNUSED = 5 * 60
+SESSION_IDLE = 60 * 60
+SESSION_LIFETIME = 2 * 60 * 60
+SESSION_TOUCH_EVERY = 60
+SIGNATURE_MAX_AGE = 10 * 60
 
 
 def normalize_email(email: str) -> str:
@@ -10,11 +51,270 @@ def normalize_email(email: str) -> str:
     return email.strip().casefold()
 
 
-def prefilled_email(value: str | None) -> str:
-    """`?prefilled_email=` when it is a valid address; anything else is silently dropped."""
+def valid_email(value: str | None) -> str | None:
+    """The address in its normalized spelling, or None when it is not an email address."""
     if not value or len(value) > 512:
-        return ""
+        return None
     try:
         return validate_email(value.strip(), check_deliverability=False).normalized
     except EmailNotValidError:
-        return ""
+        return None
+
+
+def prefilled_email(value: str | None) -> str:
+    """`?prefilled_email=` when it is a valid address; anything else is silently dropped."""
+    return valid_email(value) or ""
+
+
+@dataclass(frozen=True)
+class Throttle:
+    db: Database
+    secret: str
+
+    def key(self, kind: str, value: str) -> str:
+        # Emails and addresses are not kept in clear in the counters.
+        return f"{kind}:{keyed_hash(self.secret, 'throttle', value)[:40]}"
+
+    async def count(self, kind: str, value: str, limit: int, window: int) -> None:
+        if await queries.hit(self.db, self.key(kind, value), window=window,
+                             now=clock.timestamp()) > limit:
+            raise TooManyAttempts()
+
+    async def locked_out(self, email: str) -> bool:
+        failures = await queries.current(self.db, self.key("failures", email),
+                                         window=LOCKOUT_WINDOW, now=clock.timestamp())
+        return failures >= LOCKOUT_FAILURES
+
+    async def failed(self, email: str) -> None:
+        await queries.hit(self.db, self.key("failures", email), window=LOCKOUT_WINDOW,
+                          now=clock.timestamp())
+
+    async def succeeded(self, email: str) -> None:
+        await queries.reset(self.db, self.key("failures", email))
+
+
+# -- Codes ---------------------------------------------------------------------------------
+
+def _code_hash(settings: Settings, configuration_id: str, email: str, code: str) -> str:
+    return keyed_hash(settings.secret_key, "login-code", f"{configuration_id}\n{email}\n{code}")
+
+
+def magic_link(settings: Settings, link_id: str, token: str) -> str:
+    """Built from BASE_URL, never from the request's Host header."""
+    return f"{settings.base_url}/p/login/{link_id}/magic/{token}"
+
+
+async def request_code(db: Database, settings: Settings, configuration: Row, email: str,
+                       *, ip: str, locale: str) -> None:
+    """Mail a code and a magic link to the customer with this email, if there is one."""
+    normalized = normalize_email(email)
+    throttle = Throttle(db, settings.secret_key)
+    await throttle.count("request-ip", ip, *IP_REQUESTS)
+    async with db.transaction():
+        if await throttle.locked_out(normalized):
+            raise TooManyAttempts()
+        # Counted per email whether or not a customer has it, so answers do not differ.
+        await throttle.count("request-email", normalized, *EMAIL_REQUESTS)
+        if await queries.hit(db, throttle.key("resend", normalized), window=RESEND_INTERVAL,
+                             now=clock.timestamp()) > 1:
+            raise ResendTooSoon()
+        customer_id = await queries.customer_for_email(db, normalized)
+        code = f"{secrets.randbelow(10**6):06d}"
+        token = new_token()
+        now = clock.timestamp()
+        branding = Branding.of(configuration)
+        context = {
+            "business_name": branding.business_name,
+            "button_color": branding.button_color,
+            "button_text_color": readable_on(branding.button_color),
+            "code": code,
+            "magic_link": magic_link(settings, configuration["login_link_id"], token),
+            "minutes": CODE_LIFETIME // 60,
+        }
+        if customer_id is None:
+            mail.render_email("login_code", locale, context)  # the same work, nothing kept
+            return
+        await queries.retire_codes(db, normalized, configuration["id"], now)
+        await queries.insert_code(
+            db, id=new_id("lc"), customer_id=customer_id, configuration_id=configuration["id"],
+            email_normalized=normalized, locale=locale, attempts=0, created=now,
+            code_hash=_code_hash(settings, configuration["id"], normalized, code),
+            link_token_hash=keyed_hash(settings.secret_key, "magic-link", token),
+            expires_at=now + CODE_LIFETIME,
+        )
+        await mail.queue(db, to=email, template="login_code", locale=locale, context=context)
+
+
+def _usable(code: Row | None, now: int) -> bool:
+    return (code is not None and code["consumed_at"] is None and code["expires_at"] > now
+            and code["attempts"] < CODE_TRIES)
+
+
+async def verify_code(db: Database, settings: Settings, configuration: Row, email: str,
+                      code: str, *, ip: str) -> str:
+    """Check a typed code; returns a new session's token. Wrong tries are counted even though
+    the request fails, so they are committed before the error is raised."""
+    code = "".join(code.split())
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
+        raise InvalidCodeFormat()
+    normalized = normalize_email(email)
+    throttle = Throttle(db, settings.secret_key)
+    await throttle.count("verify-ip", ip, *IP_VERIFICATIONS)
+    token = None
+    async with db.transaction():
+        if await throttle.locked_out(normalized):
+            raise TooManyAttempts()
+        now = clock.timestamp()
+        row = await queries.latest_code(db, normalized, configuration["id"])
+        expected = _code_hash(settings, configuration["id"], normalized, code)
+        usable = row if row is not None and _usable(row, now) else None
+        # The atomic consume is what makes two parallel submissions give one session.
+        if (usable is not None and same(usable["code_hash"], expected)
+                and await queries.consume_code(db, usable["id"], now)):
+            await throttle.succeeded(normalized)
+            token = await _start_session(db, settings, usable)
+        else:
+            if usable is not None:
+                await queries.count_wrong_try(db, usable["id"])
+            await throttle.failed(normalized)
+    if token is None:
+        raise CodeNotAccepted()
+    return token
+
+
+async def magic_link_code(db: Database, settings: Settings, token: str) -> Row:
+    """The code a magic link travels with, if the link can still be used (read only)."""
+    row = await queries.code_by_link(db, keyed_hash(settings.secret_key, "magic-link", token))
+    if row is None or not _usable(row, clock.timestamp()):
+        raise SignInLinkNotAccepted()
+    return row
+
+
+async def confirm_magic_link(db: Database, settings: Settings, token: str) -> str:
+    """The POST behind the magic link's confirm button; returns a new session's token."""
+    async with db.transaction():
+        row = await magic_link_code(db, settings, token)
+        if not await queries.consume_code(db, row["id"], clock.timestamp()):
+            raise SignInLinkNotAccepted()
+        await Throttle(db, settings.secret_key).succeeded(row["email_normalized"])
+        return await _start_session(db, settings, row)
+
+
+# -- Sessions ------------------------------------------------------------------------------
+
+def session_hash(settings: Settings, token: str) -> str:
+    return keyed_hash(settings.secret_key, "session", token)
+
+
+async def _start_session(db: Database, settings: Settings, code: Row) -> str:
+    token = new_token()
+    now = clock.timestamp()
+    await queries.insert_session(
+        db, id=new_id("bps"), token_hash=session_hash(settings, token),
+        customer_id=code["customer_id"], configuration_id=code["configuration_id"],
+        origin="login_link", locale=None, return_url=None, flow=None,
+        opened_at=now, last_seen=now, created=now,
+    )
+    return token
+
+
+class SessionRequestError(Exception):
+    """A merchant's request for a session cannot be met (messages are for developers)."""
+
+
+async def create_session(db: Database, settings: Settings, *, customer_id: str,
+                         configuration_id: str | None = None, return_url: str | None = None,
+                         locale: str | None = None) -> tuple[Row, str]:
+    """A merchant-created session: returns it and its one-time URL (valid 5 minutes).
+    The command line uses this now; the HTTP API will call the same."""
+    if await queries.customer_exists(db, customer_id) is False:
+        raise SessionRequestError(f"No such customer: {customer_id}")
+    configuration = await (configurations.by_id(db, configuration_id) if configuration_id
+                           else configurations.default(db))
+    if configuration is None or not configuration["active"]:
+        raise SessionRequestError(f"No such active configuration: {configuration_id}"
+                                  if configuration_id else "There is no default configuration")
+    if return_url is not None and not return_url.startswith(("https://", "http://")):
+        raise SessionRequestError("return_url must be an http(s) URL")
+    if locale is not None and locale != "auto" and i18n.match(locale) is None:
+        raise SessionRequestError(f"Unsupported locale: {locale}; use one of "
+                                  + ", ".join(i18n.LOCALES) + " or auto")
+    configuration_id = configuration["id"]
+    return_url = return_url or configuration["default_return_url"]
+    locale = None if locale in (None, "auto") else i18n.match(locale)
+    token = new_token()
+    now = clock.timestamp()
+    session_id = new_id("bps")
+    await queries.insert_session(
+        db, id=session_id, token_hash=session_hash(settings, token), customer_id=customer_id,
+        configuration_id=configuration_id, origin="api", return_url=return_url, locale=locale,
+        flow=None, opened_at=None, last_seen=None, created=now,
+    )
+    session = await queries.session_by_token(db, session_hash(settings, token))
+    assert session is not None
+    return session, f"{settings.base_url}/p/session/{token}"
+
+
+async def open_session(db: Database, settings: Settings, url_token: str) -> tuple[Row, str]:
+    """First visit of a one-time URL: the browser gets a new session id, the URL dies."""
+    token = new_token()
+    now = clock.timestamp()
+    row = await queries.open_session(db, session_hash(settings, url_token),
+                                     session_hash(settings, token), now,
+                                     unused_since=now - SESSION_URL_UNUSED)
+    if row is None:
+        raise SessionLinkNotAccepted()
+    return row, token
+
+
+async def session_for_url(db: Database, settings: Settings, url_token: str) -> Row | None:
+    """The session a one-time URL was made for, if it was never opened (read only)."""
+    return await queries.session_by_token(db, session_hash(settings, url_token))
+
+
+def session_alive(session: Row, now: int) -> bool:
+    return (session["ended_at"] is None and session["opened_at"] is not None
+            and now - session["last_seen"] <= SESSION_IDLE
+            and now - session["opened_at"] <= SESSION_LIFETIME)
+
+
+async def current_session(db: Database, settings: Settings, token: str | None) -> Row | None:
+    """The live session behind a cookie value, its last activity moved to now."""
+    if not token:
+        return None
+    session = await queries.session_by_token(db, session_hash(settings, token))
+    now = clock.timestamp()
+    if session is None or not session_alive(session, now):
+        return None
+    if now - session["last_seen"] >= SESSION_TOUCH_EVERY:
+        await queries.touch_session(db, session["id"], now)
+    return session
+
+
+async def end_session(db: Database, session: Row) -> None:
+    await queries.end_session(db, session["id"], clock.timestamp())
+
+
+# -- Secure mode ---------------------------------------------------------------------------
+
+def login_signature(secret: str, configuration_id: str, email: str, timestamp: str) -> str:
+    """HMAC-SHA256 of "portal-login\n<configuration>\n<email>\n<timestamp>": see "Secure
+    mode" in the README for the merchant's side."""
+    return keyed_hash(secret, "portal-login", f"{configuration_id}\n{email}\n{timestamp}")
+
+
+def verify_signed_email(configuration: Row, params: Any) -> str:
+    """The email a secure-mode link carries, once its signature checks out."""
+    secret = configuration["secure_mode_secret"]
+    email, timestamp, signature = (params.get("prefilled_email"), params.get("timestamp"),
+                                   params.get("signature"))
+    if not (secret and email and timestamp and signature and timestamp.isdigit()):
+        raise SecureModeRefused()
+    age = clock.timestamp() - int(timestamp)
+    expected = login_signature(secret, configuration["id"], email, timestamp)
+    if not (-60 <= age <= SIGNATURE_MAX_AGE and same(signature, expected)):
+        raise SecureModeRefused()
+    address = valid_email(email)
+    if address is None:
+        raise InvalidEmail()
+    return address

@@ -17,12 +17,13 @@ from typing import Any
 
 import asyncpg
 from pydantic import ValidationError
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, select, update
 
 from portal import tables
 from portal.db import Database
 from portal.loader import rows
 from portal.loader.schema import LoadFile
+from portal.security import new_token
 
 FIELD_PATH = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
 
@@ -136,6 +137,18 @@ def _check_unique(file: LoadFile) -> None:
                             "than once")
 
 
+async def _give_secure_mode_secrets(db: Database, file: LoadFile) -> None:
+    """A configuration in secure mode gets a signing secret the first time; later loads keep
+    it (`portal secure-mode-secret` shows it to the merchant)."""
+    table = tables.portal_configurations
+    for configuration in file.portal_configurations:
+        if configuration.login_page.secure_mode:
+            await db.execute(
+                update(table)
+                .where(table.c.id == configuration.id, table.c.secure_mode_secret.is_(None))
+                .values(secure_mode_secret=new_token()))
+
+
 async def load(db: Database, file: LoadFile) -> dict[str, int]:
     """Write the file's objects; returns how many of each kind were loaded."""
     _check_unique(file)
@@ -143,12 +156,14 @@ async def load(db: Database, file: LoadFile) -> dict[str, int]:
         async with db.transaction():
             await _check_references(db, file)
             for table, values in rows.table_rows(file):
-                await db.execute_many(db.upsert(table), values)
+                if values:
+                    await db.execute_many(db.upsert(table, values[0]), values)
             # Items and lines belong to their parent: the file's list replaces the stored one.
             for child, parent_column, parent_ids, values in rows.child_rows(file):
                 if parent_ids:
                     await db.execute(delete(child).where(parent_column.in_(parent_ids)))
                 await db.execute_many(child.insert(), values)
+            await _give_secure_mode_secrets(db, file)
     except (sqlite3.IntegrityError, asyncpg.exceptions.IntegrityConstraintViolationError) as exc:
         # Unique values (promotion codes, login link ids) held by other rows already stored.
         raise LoadError(f"the database refused the file, nothing was loaded: {exc}") from None

@@ -111,7 +111,7 @@ def configuration(c: s.PortalConfiguration) -> Values:
             "business_profile": _dump(c.business_profile), "branding": _dump(c.branding),
             "features": _dump(c.features), "default_return_url": c.default_return_url,
             "login_page_enabled": c.login_page.enabled, "login_link_id": c.login_page.link_id,
-            "secure_mode_secret": None, "custom_domain": None, "metadata": c.metadata,
+            "secure_mode": c.login_page.secure_mode, "metadata": c.metadata,
             "livemode": c.livemode, "created": c.created, "updated": c.updated or c.created}
 
 

@@ -436,6 +436,7 @@ class Features(Obj):
 
 class LoginPage(Obj):
     enabled: bool = False
+    secure_mode: bool = False
     link_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{4,64}$")] | None = None
 
     @model_validator(mode="after")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.db import Database, Row
+from portal.security import new_token
 from portal.tables import portal_configurations as configurations
 
 
@@ -26,3 +27,20 @@ async def by_login_link(db: Database, link_id: str) -> Row | None:
         configurations.c.active,
     )
     return await db.fetch_one(query)
+
+
+async def by_id(db: Database, configuration_id: str) -> Row | None:
+    return await db.fetch_one(
+        select(configurations).where(configurations.c.id == configuration_id))
+
+
+async def secure_mode_secret(db: Database, configuration_id: str, *, rotate: bool = False
+                             ) -> str | None:
+    """The signing secret of a configuration in secure mode (a new one when rotating)."""
+    where = (configurations.c.id == configuration_id, configurations.c.secure_mode)
+    if rotate:
+        await db.execute(update(configurations).where(*where)
+                         .values(secure_mode_secret=new_token()))
+    secret: str | None = await db.fetch_val(
+        select(configurations.c.secure_mode_secret).where(*where))
+    return secret

@@ -95,6 +95,7 @@ def upgrade() -> None:
     sa.Column('default_return_url', sa.String(length=2048), nullable=True),
     sa.Column('login_page_enabled', sa.Boolean(), nullable=False),
     sa.Column('login_link_id', sa.String(length=64), nullable=True),
+    sa.Column('secure_mode', sa.Boolean(), nullable=False),
     sa.Column('secure_mode_secret', sa.String(length=128), nullable=True),
     sa.Column('custom_domain', sa.String(length=253), nullable=True),
     sa.Column('metadata', sa.JSON(), nullable=False),
@@ -139,18 +140,22 @@ def upgrade() -> None:
     sa.Column('code_hash', sa.String(length=64), nullable=False),
     sa.Column('link_token_hash', sa.String(length=64), nullable=False),
     sa.Column('email_normalized', sa.String(length=512), nullable=False),
+    sa.Column('customer_id', sa.String(length=64), nullable=False),
     sa.Column('configuration_id', sa.String(length=64), nullable=False),
+    sa.Column('locale', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('expires_at', sa.BigInteger(), nullable=False),
     sa.Column('consumed_at', sa.BigInteger(), nullable=True),
     sa.Column('created', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['configuration_id'], ['portal_configurations.id'], name=op.f('fk_login_codes_configuration_id_portal_configurations')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_login_codes_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_codes')),
     sa.UniqueConstraint('link_token_hash', name=op.f('uq_login_codes_link_token_hash'))
     )
     with op.batch_alter_table('login_codes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_codes_configuration_id'), ['configuration_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_login_codes_email_normalized'), ['email_normalized'], unique=False)
+        batch_op.create_index(batch_op.f('ix_login_codes_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index('ix_login_codes_email_configuration', ['email_normalized', 'configuration_id', 'created'], unique=False)
 
     op.create_table('payment_methods',
     sa.Column('id', sa.String(length=64), nullable=False),
@@ -443,7 +448,8 @@ def downgrade() -> None:
 
     op.drop_table('payment_methods')
     with op.batch_alter_table('login_codes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_login_codes_email_normalized'))
+        batch_op.drop_index('ix_login_codes_email_configuration')
+        batch_op.drop_index(batch_op.f('ix_login_codes_customer_id'))
         batch_op.drop_index(batch_op.f('ix_login_codes_configuration_id'))
 
     op.drop_table('login_codes')

@@ -1,0 +1,28 @@
+"""The signed-in customer of a request: every customer page starts here."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from portal.auth import service
+from portal.auth.routes import SESSION_COOKIE
+from portal.db import Row
+from portal.errors import SessionEnded
+from portal.merchant import queries as configurations
+from portal.security import cookie_name
+
+
+async def require_session(request: Request) -> Row:
+    """The live session, with its configuration on `request.state`; else SessionEnded (401).
+
+    Pages take the customer from here and nowhere else: no form field chooses it."""
+    settings = request.app.state.settings
+    db = request.app.state.db
+    token = request.cookies.get(cookie_name(SESSION_COOKIE, https=settings.https))
+    session = await service.current_session(db, settings, token)
+    if session is None:
+        raise SessionEnded()
+    request.state.configuration = await configurations.by_id(db, session["configuration_id"])
+    request.state.session = session
+    request.state.return_url = session["return_url"]
+    return session
