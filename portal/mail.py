@@ -46,7 +46,9 @@ def render_email(template: str, locale: str, context: Mapping[str, Any]) -> dict
     finally:
         i18n.set_locale(previous)
     return {
-        "subject": " ".join(parts["subject.txt"].split()),
+        # One line (no header injection), keeping no-break spaces (French "code :").
+        "subject": " ".join(line.strip() for line in parts["subject.txt"].splitlines()
+                            if line.strip()),
         "body_text": parts["body.txt"].strip() + "\n",
         "body_html": parts["body.html"],
     }
