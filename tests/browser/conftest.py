@@ -14,7 +14,9 @@ import httpx
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from tests.conftest import free_port
+from aiosmtpd.controller import Controller
+
+from tests.conftest import Inbox, SmtpServer, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -29,16 +31,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`portal demo` on a free port, as a newcomer runs it."""
+def live_smtp() -> Iterator[SmtpServer]:
+    """The SMTP server the live demo sends its mail to."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield SmtpServer(controller, inbox)
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory,
+                live_smtp: SmtpServer) -> Iterator[str]:
+    """`portal demo` on a free port, as a newcomer runs it, mailing to `live_inbox`."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ, "DEBUG": "1", "PORT": str(port), "BASE_URL": base_url,
         "PORTAL_VAR_DIR": str(tmp_path_factory.mktemp("live")),
+        "SMTP_URL": live_smtp.url,
     }
     env.pop("DATABASE_URL", None)
-    env.pop("SMTP_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "portal", "demo", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
