@@ -42,3 +42,12 @@ def test_values_and_defaults(tmp_path: Path) -> None:
     local = Settings.from_env({"SECRET_KEY": "s" * 40, "PORT": "9001",
                                "PORTAL_VAR_DIR": str(tmp_path)})
     assert local.base_url == "http://127.0.0.1:9001"
+
+
+def test_access_logs_keep_no_query_strings_or_tokens() -> None:
+    from portal.cli import redact
+
+    assert redact("/p/login/demo?prefilled_email=a%40b.c&signature=ff") == "/p/login/demo"
+    assert redact("/p/login/demo/magic/SECRET-token") == "/p/login/demo/magic/…"
+    assert redact("/p/session/SECRET?x=1") == "/p/session/…"
+    assert redact("/p/") == "/p/"
