@@ -12,9 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright
-
 from aiosmtpd.controller import Controller
+from playwright.async_api import Browser, async_playwright
 
 from tests.conftest import Inbox, SmtpServer, free_port
 
