@@ -150,6 +150,12 @@ def datetime_(value: int | datetime | None, format: str = "medium") -> str:
 FILTERS = {"money": money, "number": number, "date": date, "datetime": datetime_}
 
 
+def request_locale(request: Request, preferred: str | None = None) -> str:
+    """This request's language; `preferred` is the signed-in customer's, once known."""
+    return negotiate(request.query_params.get("locale"), request.cookies.get(COOKIE), preferred,
+                     request.headers.get("accept-language"))
+
+
 class LocaleMiddleware:
     """Picks the request's locale; `?locale=` (the switcher's link) is remembered in a cookie."""
 
@@ -163,8 +169,7 @@ class LocaleMiddleware:
             return
         request = Request(scope)
         chosen = match(request.query_params.get("locale"))
-        locale = negotiate(chosen, request.cookies.get(COOKIE), None,
-                           request.headers.get("accept-language"))
+        locale = request_locale(request)
         set_locale(locale)
         scope.setdefault("state", {})["locale"] = locale
         if not chosen:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from portal import i18n
 from portal.auth import service
 from portal.auth.routes import SESSION_COOKIE
 from portal.db import Row
@@ -22,6 +23,8 @@ async def require_session(request: Request) -> Row:
     session = await service.current_session(db, settings, token)
     if session is None:
         raise SessionEnded()
+    # The customer's own language comes after ?locale= and the switcher's choice.
+    i18n.set_locale(i18n.request_locale(request, session["preferred_locale"]))
     request.state.configuration = await configurations.by_id(db, session["configuration_id"])
     request.state.session = session
     request.state.return_url = session["return_url"]

@@ -46,6 +46,9 @@ class TestSignIn:
         assert page.css_first("#subscriptions h3").text() == "Team plan"
         assert page.css_first(".banner-debug") is None
         assert home.headers["cache-control"] == "no-store"
+        before = db.query_count
+        assert (await client.get("/p/")).status_code == 200
+        assert db.query_count - before <= 6
         assert page.css_first("#page").attributes["hx-history"] == "false"
         back = page.css_first(".back-link")
         assert back is None or back.attributes["href"].startswith("https://")

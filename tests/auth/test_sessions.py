@@ -168,3 +168,17 @@ class TestCookiesAndSignOut:
         assert mail is not None
         signed_in = await enter_code(client, link, code_in(str(mail["body_text"])))
         assert signed_in.cookies["portal_session"] != "chosen-by-an-attacker"
+
+
+class TestLanguage:
+    async def test_the_customers_preferred_language_comes_after_the_switcher(
+        self, client: AsyncClient, db: Database, settings: Settings
+    ) -> None:
+        data = await factories.customer_with_plan(db, preferred_locales=["ja"])
+        await client.get(await session_url(db, settings, data))
+        home = await client.get("/p/", headers={"accept-language": "de"})
+        assert html(home).css_first("html").attributes["lang"] == "ja"
+        switched = await client.get("/p/?locale=es", headers={"accept-language": "de"})
+        assert html(switched).css_first("html").attributes["lang"] == "es"
+        again = await client.get("/p/", headers={"accept-language": "de"})
+        assert html(again).css_first("html").attributes["lang"] == "es"
