@@ -305,3 +305,22 @@ class TestMagicLink:
         response = await client.get(magic_path(str(mail["body_text"])))
         assert response.status_code == 400
         assert html(response).css_first("a.button") is not None  # offers to sign in again
+
+
+async def test_known_and_unknown_emails_take_the_same_time(
+    client: AsyncClient, db: Database, shop: dict[str, Any]
+) -> None:
+    import statistics
+    import time
+
+    link = link_of(shop)
+    durations: dict[str, list[float]] = {"known": [], "unknown": []}
+    for n in range(5):
+        for kind, email in (("known", "ana.lopez@example.com"), ("unknown", f"no{n}@example.com")):
+            clock.advance(61)
+            started = time.perf_counter()
+            await ask_for_code(client, link, email)
+            durations[kind].append(time.perf_counter() - started)
+    known, unknown = (statistics.median(durations[k]) for k in ("known", "unknown"))
+    assert known >= service.REQUEST_CODE_SECONDS and unknown >= service.REQUEST_CODE_SECONDS
+    assert abs(known - unknown) < 0.02
