@@ -134,6 +134,7 @@ class TestCodeRules:
     async def test_expires_after_ten_minutes(
         self, client: AsyncClient, db: Database, shop: dict[str, Any]
     ) -> None:
+        clock.freeze()
         await ask_for_code(client, link_of(shop), "ana.lopez@example.com")
         mail = await last_mail(db)
         assert mail is not None
@@ -145,6 +146,7 @@ class TestCodeRules:
     async def test_still_valid_just_before_ten_minutes(
         self, client: AsyncClient, db: Database, shop: dict[str, Any]
     ) -> None:
+        clock.freeze()
         await ask_for_code(client, link_of(shop), "ana.lopez@example.com")
         mail = await last_mail(db)
         assert mail is not None

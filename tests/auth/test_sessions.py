@@ -62,6 +62,7 @@ class TestMerchantSessions:
     async def test_unused_url_expires_after_five_minutes(
         self, client: AsyncClient, db: Database, settings: Settings, shop: dict[str, Any]
     ) -> None:
+        clock.freeze()
         url = await session_url(db, settings, shop, return_url="https://shop.example/back")
         clock.advance(5 * 60 + 1)
         expired = await client.get(url)
@@ -72,6 +73,7 @@ class TestMerchantSessions:
     async def test_idle_for_an_hour_ends_the_session(
         self, client: AsyncClient, db: Database, settings: Settings, shop: dict[str, Any]
     ) -> None:
+        clock.freeze()
         await client.get(await session_url(db, settings, shop))
         clock.advance(59 * 60)
         assert (await client.get("/p/")).status_code == 200  # activity moves the hour on
@@ -84,6 +86,7 @@ class TestMerchantSessions:
     async def test_never_longer_than_two_hours(
         self, client: AsyncClient, db: Database, settings: Settings, shop: dict[str, Any]
     ) -> None:
+        clock.freeze()
         await client.get(await session_url(db, settings, shop))
         for _ in range(4):
             clock.advance(30 * 60)
