@@ -253,6 +253,9 @@ invoices = Table(
     Column("period_end", BigInteger),
     Column("due_date", BigInteger),
     Column("paid_at", BigInteger),
+    # Automatic collection: how many charges were tried, and when the next one is due.
+    Column("attempt_count", Integer, nullable=False, default=0),
+    Column("next_payment_attempt", BigInteger),
     _livemode(),
     _created(),
     # A renewal happens once per subscription and period, whatever the number of workers.
@@ -275,6 +278,48 @@ invoice_lines = Table(
     Column("period_start", BigInteger),
     Column("period_end", BigInteger),
     Column("position", Integer, nullable=False, default=0),
+)
+
+# Charges waiting for the subscription's next invoice (prorations of a change).
+invoice_items = Table(
+    "invoice_items",
+    metadata,
+    _id(),
+    _ref("customer_id", "customers.id", cascade=True),
+    _ref("subscription_id", "subscriptions.id", cascade=True),
+    _ref("price_id", "prices.id", nullable=True),
+    _ref("invoice_id", "invoices.id", nullable=True),  # NULL until invoiced
+    Column("description", Text),
+    Column("currency", String(3), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("quantity", Integer),
+    Column("proration", Boolean, nullable=False, default=False),
+    Column("period_start", BigInteger),
+    Column("period_end", BigInteger),
+    _created(),
+)
+
+# -- Payment processor -------------------------------------------------------------------
+
+# What the built-in test processor has charged, by idempotency key: the simulated network's
+# own memory, so a retried charge is never taken twice.
+processor_charges = Table(
+    "processor_charges",
+    metadata,
+    Column("idempotency_key", String(128), primary_key=True),
+    Column("payment_method_id", String(64), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("outcome", String(32), nullable=False),  # succeeded | card_declined | …
+    _created(),
+)
+
+# Test mode only: how far `portal clock advance` has moved time, shared by every process.
+test_clock = Table(
+    "test_clock",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("offset_seconds", BigInteger, nullable=False),
 )
 
 # -- Portal ------------------------------------------------------------------------------

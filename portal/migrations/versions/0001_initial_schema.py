@@ -106,6 +106,15 @@ def upgrade() -> None:
     sa.UniqueConstraint('custom_domain', name=op.f('uq_portal_configurations_custom_domain')),
     sa.UniqueConstraint('login_link_id', name=op.f('uq_portal_configurations_login_link_id'))
     )
+    op.create_table('processor_charges',
+    sa.Column('idempotency_key', sa.String(length=128), nullable=False),
+    sa.Column('payment_method_id', sa.String(length=64), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('outcome', sa.String(length=32), nullable=False),
+    sa.Column('created', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('idempotency_key', name=op.f('pk_processor_charges'))
+    )
     op.create_table('products',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=250), nullable=False),
@@ -117,6 +126,11 @@ def upgrade() -> None:
     sa.Column('livemode', sa.Boolean(), nullable=False),
     sa.Column('created', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_products'))
+    )
+    op.create_table('test_clock',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('offset_seconds', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_test_clock'))
     )
     op.create_table('throttles',
     sa.Column('key', sa.String(length=200), nullable=False),
@@ -342,6 +356,8 @@ def upgrade() -> None:
     sa.Column('period_end', sa.BigInteger(), nullable=True),
     sa.Column('due_date', sa.BigInteger(), nullable=True),
     sa.Column('paid_at', sa.BigInteger(), nullable=True),
+    sa.Column('attempt_count', sa.Integer(), nullable=False),
+    sa.Column('next_payment_attempt', sa.BigInteger(), nullable=True),
     sa.Column('livemode', sa.Boolean(), nullable=False),
     sa.Column('created', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_invoices_customer_id_customers'), ondelete='CASCADE'),
@@ -367,6 +383,32 @@ def upgrade() -> None:
     with op.batch_alter_table('subscription_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_subscription_items_price_id'), ['price_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_subscription_items_subscription_id'), ['subscription_id'], unique=False)
+
+    op.create_table('invoice_items',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('customer_id', sa.String(length=64), nullable=False),
+    sa.Column('subscription_id', sa.String(length=64), nullable=False),
+    sa.Column('price_id', sa.String(length=64), nullable=True),
+    sa.Column('invoice_id', sa.String(length=64), nullable=True),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=True),
+    sa.Column('proration', sa.Boolean(), nullable=False),
+    sa.Column('period_start', sa.BigInteger(), nullable=True),
+    sa.Column('period_end', sa.BigInteger(), nullable=True),
+    sa.Column('created', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_invoice_items_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_invoice_items_invoice_id_invoices')),
+    sa.ForeignKeyConstraint(['price_id'], ['prices.id'], name=op.f('fk_invoice_items_price_id_prices')),
+    sa.ForeignKeyConstraint(['subscription_id'], ['subscriptions.id'], name=op.f('fk_invoice_items_subscription_id_subscriptions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice_items'))
+    )
+    with op.batch_alter_table('invoice_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invoice_items_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoice_items_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoice_items_price_id'), ['price_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoice_items_subscription_id'), ['subscription_id'], unique=False)
 
     op.create_table('invoice_lines',
     sa.Column('id', sa.String(length=64), nullable=False),
@@ -397,6 +439,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_invoice_lines_invoice_id'))
 
     op.drop_table('invoice_lines')
+    with op.batch_alter_table('invoice_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invoice_items_subscription_id'))
+        batch_op.drop_index(batch_op.f('ix_invoice_items_price_id'))
+        batch_op.drop_index(batch_op.f('ix_invoice_items_invoice_id'))
+        batch_op.drop_index(batch_op.f('ix_invoice_items_customer_id'))
+
+    op.drop_table('invoice_items')
     with op.batch_alter_table('subscription_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_subscription_items_subscription_id'))
         batch_op.drop_index(batch_op.f('ix_subscription_items_price_id'))
@@ -455,7 +504,9 @@ def downgrade() -> None:
     op.drop_table('login_codes')
     op.drop_table('webhook_endpoints')
     op.drop_table('throttles')
+    op.drop_table('test_clock')
     op.drop_table('products')
+    op.drop_table('processor_charges')
     op.drop_table('portal_configurations')
     with op.batch_alter_table('outbox_emails', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_emails_pending')
