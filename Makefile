@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 LOCALES := en fr de it ja zh_Hans es
 
-.PHONY: demo test setup lint typecheck translations-extract translations-update translations-compile clean
+.PHONY: demo test bench setup lint typecheck translations-extract translations-update translations-compile clean
 
 demo: setup
 	DEBUG=1 PORT=$(PORT) $(BIN)/portal demo --port $(PORT)
@@ -42,3 +42,7 @@ translations-compile: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache
+
+# Load benchmark of the overview (see tests/benchmark.py); BENCH_ARGS="--database-url …"
+bench: setup
+	$(BIN)/python -m tests.benchmark $(BENCH_ARGS)

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message
 
-from portal import ROOT, mail
+from portal import ROOT, mail, test_clock
 from portal.account.routes import routes as account_routes
 from portal.auth.routes import routes as auth_routes
 from portal.db import Database
@@ -28,8 +28,17 @@ from portal.security import (
     cookie_name,
 )
 from portal.settings import Settings
+from portal.subscriptions.routes import routes as subscription_routes
 
 HTMX_DIR = ROOT / "node_modules" / "htmx.org" / "dist"
+
+
+async def _follow_test_clock(db: Database) -> None:
+    """Debug only: `portal clock advance` in another process moves this one's clock too."""
+    while True:
+        await asyncio.sleep(1)
+        with contextlib.suppress(Exception):
+            await test_clock.sync(db)
 
 
 async def _no_body() -> Message:
@@ -43,21 +52,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.connect()
-        sender = None
+        tasks = []
         if settings.smtp_url:
-            sender = asyncio.create_task(mail.run_sender(db, settings, app.state.mail_wake))
+            tasks.append(asyncio.create_task(mail.run_sender(db, settings, app.state.mail_wake)))
+        if settings.debug:
+            await test_clock.sync(db)
+            tasks.append(asyncio.create_task(_follow_test_clock(db)))
         try:
             yield
         finally:
-            if sender is not None:
-                sender.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await sender
+                    await task
             await db.disconnect()
 
     routes: list[BaseRoute] = [
         *auth_routes,
         *account_routes,
+        *subscription_routes,
         Mount("/static/vendor/htmx", StaticFiles(directory=HTMX_DIR), name="htmx"),
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
     ]

@@ -14,7 +14,7 @@ from typing import Any
 
 import uvicorn
 
-from portal import clock, mail, migrations
+from portal import clock, mail, migrations, test_clock, worker
 from portal.auth import service as auth
 from portal.db import Database
 from portal.loader import LoadError, load, parse, read
@@ -105,12 +105,16 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
-    async def run(db: Database) -> None:
-        logging.getLogger("portal").info("worker started")
-        wake = asyncio.Event()
-        await mail.run_sender(db, settings, wake, interval=args.interval)
+    asyncio.run(_with_db(settings, lambda db: worker.run(db, settings, interval=args.interval)))
 
-    asyncio.run(_with_db(settings, run))
+
+def cmd_clock_advance(settings: Settings, args: argparse.Namespace) -> None:
+    if not settings.debug:
+        raise ConfigurationError("The clock only moves in test mode: set DEBUG=1.")
+    seconds = test_clock.parse_duration(args.duration)
+    offset = asyncio.run(_with_db(settings, lambda db: test_clock.advance(db, seconds)))
+    print(f"The portal's clock is now {offset // 86400} days, {offset % 86400 // 3600} hours "
+          f"ahead: {clock.now():%Y-%m-%d %H:%M} UTC. Workers renew what fell due.")
 
 
 def cmd_mail_test(settings: Settings, args: argparse.Namespace) -> None:
@@ -174,7 +178,12 @@ def parser() -> argparse.ArgumentParser:
     serving(p)
     p.add_argument("--no-serve", action="store_true", help="prepare the demo and exit")
     p.set_defaults(run=cmd_demo)
-    p = sub.add_parser("worker", help="send queued mail (and, later, run the billing clock)")
+    p = sub.add_parser("clock", help="test mode: move the portal's clock forward")
+    clock_commands = p.add_subparsers(dest="clock_command", required=True)
+    p = clock_commands.add_parser("advance", help="e.g. `portal clock advance 30d`")
+    p.add_argument("duration", help="90s, 45m, 12h, 30d or seconds")
+    p.set_defaults(run=cmd_clock_advance)
+    p = sub.add_parser("worker", help="run the billing clock and send queued mail")
     p.add_argument("--interval", type=float, default=5.0, help="seconds between rounds")
     p.set_defaults(run=cmd_worker)
     p = sub.add_parser("session", help="portal sessions for a customer")

@@ -27,6 +27,12 @@ def advance(seconds: int) -> None:
         _offset_seconds += seconds
 
 
+def set_offset(seconds: int) -> None:
+    """Where the test clock stands (see portal/test_clock.py)."""
+    global _offset_seconds
+    _offset_seconds = seconds
+
+
 def freeze(at: int | None = None) -> None:
     """Stop time (at `at`, or now) until `reset()`; `advance()` still moves it."""
     global _frozen_at

@@ -120,20 +120,27 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        """All-or-nothing. Nested calls join the outer transaction."""
+        """All-or-nothing. On SQLite a nested call joins the outer transaction; on
+        PostgreSQL it is a savepoint."""
         if self._shared is None:
             async with self._db.transaction():
                 yield
             return
         if _holding.get():
-            async with self._shared.transaction():
-                yield
+            yield  # joins the transaction this task already holds
             return
         async with self._lock:
             token = _holding.set(True)
             try:
-                async with self._shared.transaction():
+                # IMMEDIATE takes the write lock at once, waiting (busy_timeout) for another
+                # process's; a deferred BEGIN would fail when upgrading a read to a write.
+                await self._shared.execute("BEGIN IMMEDIATE")
+                try:
                     yield
+                except BaseException:
+                    await self._shared.execute("ROLLBACK")
+                    raise
+                await self._shared.execute("COMMIT")
             finally:
                 _holding.reset(token)
 

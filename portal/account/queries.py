@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from portal.db import Database, Row
 from portal.tables import (
+    coupons,
     customers,
+    discounts,
+    invoice_items,
     invoices,
     payment_methods,
     prices,
@@ -22,8 +25,16 @@ async def customer(db: Database, customer_id: str) -> Row | None:
     return await db.fetch_one(select(customers).where(customers.c.id == customer_id))
 
 
-async def current_subscription_items(db: Database, customer_id: str) -> list[Row]:
-    """One row per item of each subscription that has not ended, with its price and product."""
+async def current_subscription_items(db: Database, customer_id: str, now: int) -> list[Row]:
+    """One row per item of each subscription that has not ended, with its price, product,
+    discount in force and prorations waiting for the next invoice (one query)."""
+    discount_in_force = and_(discounts.c.subscription_id == subscriptions.c.id,
+                             discounts.c.start <= now,
+                             or_(discounts.c.end.is_(None), discounts.c.end > now))
+    pending = (select(func.coalesce(func.sum(invoice_items.c.amount), 0))
+               .where(invoice_items.c.subscription_id == subscriptions.c.id,
+                      invoice_items.c.invoice_id.is_(None))
+               .scalar_subquery())
     query = (
         select(
             subscriptions,
@@ -38,10 +49,17 @@ async def current_subscription_items(db: Database, customer_id: str) -> list[Row
             products.c.id.label("product_id"),
             products.c.name.label("product_name"),
             products.c.unit_label,
+            coupons.c.id.label("coupon_id"),
+            coupons.c.percent_off,
+            coupons.c.amount_off,
+            coupons.c.applies_to_products,
+            pending.label("pending_amount"),
         )
         .join(subscription_items, subscription_items.c.subscription_id == subscriptions.c.id)
         .join(prices, prices.c.id == subscription_items.c.price_id)
         .join(products, products.c.id == prices.c.product_id)
+        .outerjoin(discounts, discount_in_force)
+        .outerjoin(coupons, coupons.c.id == discounts.c.coupon_id)
         .where(subscriptions.c.customer_id == customer_id,
                subscriptions.c.status.not_in(ENDED))
         .order_by(subscriptions.c.created.desc(), subscriptions.c.id, subscription_items.c.created,

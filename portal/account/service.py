@@ -5,40 +5,54 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from portal import clock
 from portal.account import queries
+from portal.billing.invoices import Coupon, Draft, Line
 from portal.db import Database, Row
 from portal.errors import NotFound
+from portal.subscriptions.service import WHY_NOT, why_not_changeable
 
 LATEST_INVOICES = 5
 
 
 @dataclass
 class SubscriptionView:
-    id: str
-    status: str
-    current_period_end: int
-    cancel_at_period_end: bool
-    cancel_at: int | None
-    trial_end: int | None
-    pause_collection: dict[str, Any] | None
-    pending_update: dict[str, Any] | None
+    row: Row
     items: list[Row] = field(default_factory=list)
+    why_not_changeable: str | None = None  # a WHY_NOT message, or None when it can change
+    balance: int = 0
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.row[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
     @property
     def currency(self) -> str:
         return str(self.items[0]["currency"])
 
     @property
-    def recurring_amount(self) -> int:
-        """What the items cost per period before discounts and tax (licensed items only)."""
-        return sum(item["unit_amount"] * item["quantity"] for item in self.items
-                   if item["usage_type"] == "licensed")
+    def next_invoice(self) -> Draft:
+        """The next invoice as it stands: the plan, waiting prorations, discount, balance —
+        computed by the same code that will write it."""
+        item = self.items[0]
+        lines = [Line("", i["unit_amount"] * i["quantity"], product_id=i["product_id"])
+                 for i in self.items if i["usage_type"] == "licensed"]
+        if item["pending_amount"]:
+            lines.append(Line("", int(item["pending_amount"])))
+        coupon = None
+        if item["coupon_id"]:
+            coupon = Coupon(item["coupon_id"], item["percent_off"], item["amount_off"],
+                            item["applies_to_products"])
+        return Draft(self.currency, lines, coupon, self.balance)
 
     @property
     def ends_at(self) -> int | None:
-        if self.cancel_at_period_end:
-            return self.current_period_end
-        return self.cancel_at
+        if self.row["cancel_at_period_end"]:
+            return int(self.row["current_period_end"])
+        cancel_at: int | None = self.row["cancel_at"]
+        return cancel_at
 
 
 @dataclass
@@ -49,23 +63,20 @@ class Overview:
     invoices: list[Row]
 
 
-def _group(rows: list[Row]) -> list[SubscriptionView]:
+def _group(rows: list[Row], settings: dict[str, Any], balance: int) -> list[SubscriptionView]:
     views: dict[str, SubscriptionView] = {}
     for row in rows:
         view = views.get(row["id"])
         if view is None:
-            view = views[row["id"]] = SubscriptionView(
-                id=row["id"], status=row["status"],
-                current_period_end=row["current_period_end"],
-                cancel_at_period_end=row["cancel_at_period_end"], cancel_at=row["cancel_at"],
-                trial_end=row["trial_end"], pause_collection=row["pause_collection"],
-                pending_update=row["pending_update"],
-            )
+            view = views[row["id"]] = SubscriptionView(row, balance=balance)
         view.items.append(row)
+    for view in views.values():
+        reason = why_not_changeable(view.row, view.items, settings)
+        view.why_not_changeable = WHY_NOT[reason] if reason else None
     return list(views.values())
 
 
-async def overview(db: Database, customer_id: str) -> Overview:
+async def overview(db: Database, customer_id: str, configuration: Row | None) -> Overview:
     customer = await queries.customer(db, customer_id)
     if customer is None:
         raise NotFound()
@@ -73,9 +84,11 @@ async def overview(db: Database, customer_id: str) -> Overview:
     if customer["default_payment_method_id"]:
         payment_method = await queries.payment_method(
             db, customer_id, customer["default_payment_method_id"])
+    settings = (configuration or {}).get("features", {}).get("subscription_update", {})
+    rows = await queries.current_subscription_items(db, customer_id, clock.timestamp())
     return Overview(
         customer=customer,
-        subscriptions=_group(await queries.current_subscription_items(db, customer_id)),
+        subscriptions=_group(rows, settings, int(customer["balance"])),
         default_payment_method=payment_method,
         invoices=await queries.latest_invoices(db, customer_id, LATEST_INVOICES),
     )

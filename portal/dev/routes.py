@@ -26,9 +26,10 @@ async def index(request: Request) -> Response:
 async def customer_overview(request: Request) -> Response:
     db = request.app.state.db
     request.state.configuration = await configurations.default(db)
-    overview = await account.overview(db, request.path_params["customer_id"])
+    overview = await account.overview(db, request.path_params["customer_id"],
+                                      request.state.configuration)
     return render(request, "account/overview.html",
-                  {"overview": overview, "debug_preview": True})
+                  {"overview": overview, "debug_preview": True, "notice": None})
 
 
 async def mailbox(request: Request) -> Response:

@@ -103,6 +103,8 @@ def invoice(i: s.Invoice) -> Values:
             "amount_paid": i.amount_paid, "period_start": i.period_start,
             "period_end": i.period_end, "due_date": i.due_date,
             "paid_at": i.status_transitions.paid_at, "livemode": i.livemode,
+            # Loaded invoices are history: open ones are not collected automatically.
+            "attempt_count": 0, "next_payment_attempt": None,
             "created": i.created}
 
 

@@ -40,17 +40,29 @@ def live_smtp() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory,
-                live_smtp: SmtpServer) -> Iterator[str]:
-    """`portal demo` on a free port, as a newcomer runs it, mailing to `live_inbox`."""
+def live_env(tmp_path_factory: pytest.TempPathFactory, live_smtp: SmtpServer) -> dict[str, str]:
+    """The environment of the live demo; the `portal` command run with it reaches it too."""
     port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
     env = {
-        **os.environ, "DEBUG": "1", "PORT": str(port), "BASE_URL": base_url,
-        "PORTAL_VAR_DIR": str(tmp_path_factory.mktemp("live")),
-        "SMTP_URL": live_smtp.url,
+        **os.environ, "DEBUG": "1", "PORT": str(port), "BASE_URL": f"http://127.0.0.1:{port}",
+        "PORTAL_VAR_DIR": str(tmp_path_factory.mktemp("live")), "SMTP_URL": live_smtp.url,
     }
     env.pop("DATABASE_URL", None)
+    return env
+
+
+def portal_command(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "portal", *args], env=env, check=True,
+                          capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_env: dict[str, str]) -> Iterator[str]:
+    """`portal demo` on a free port, as a newcomer runs it, mailing to `live_smtp`."""
+    env = live_env
+    port = int(env["PORT"])
+    base_url = env["BASE_URL"]
     process = subprocess.Popen(
         [sys.executable, "-m", "portal", "demo", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

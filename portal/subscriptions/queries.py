@@ -1,0 +1,146 @@
+"""Subscription SQL. Every read of customer data is scoped to the session's customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select, update
+
+from portal.db import Database, Row
+from portal.tables import (
+    coupons,
+    customers,
+    discounts,
+    invoice_items,
+    invoices,
+    prices,
+    products,
+    promotion_codes,
+    subscription_items,
+    subscriptions,
+)
+
+
+async def subscription(db: Database, customer_id: str, subscription_id: str) -> Row | None:
+    return await db.fetch_one(select(subscriptions).where(
+        subscriptions.c.id == subscription_id, subscriptions.c.customer_id == customer_id))
+
+
+async def items(db: Database, subscription_id: str) -> list[Row]:
+    """The items with their prices and products."""
+    return await db.fetch_all(
+        select(subscription_items.c.id.label("item_id"), subscription_items.c.quantity,
+               prices, products.c.name.label("product_name"))
+        .join(prices, prices.c.id == subscription_items.c.price_id)
+        .join(products, products.c.id == prices.c.product_id)
+        .where(subscription_items.c.subscription_id == subscription_id)
+        .order_by(subscription_items.c.created, subscription_items.c.id))
+
+
+async def prices_of_products(db: Database, product_ids: list[str]) -> list[Row]:
+    """Active recurring licensed prices with their product, for the plan picker."""
+    return await db.fetch_all(
+        select(prices, products.c.name.label("product_name"),
+               products.c.description.label("product_description"))
+        .join(products, products.c.id == prices.c.product_id)
+        .where(prices.c.product_id.in_(product_ids), prices.c.active, products.c.active,
+               prices.c.interval.is_not(None), prices.c.usage_type == "licensed")
+        .order_by(prices.c.unit_amount, prices.c.id))
+
+
+async def price(db: Database, price_id: str) -> Row | None:
+    return await db.fetch_one(
+        select(prices, products.c.name.label("product_name"))
+        .join(products, products.c.id == prices.c.product_id)
+        .where(prices.c.id == price_id))
+
+
+async def customer(db: Database, customer_id: str) -> Row | None:
+    return await db.fetch_one(select(customers).where(customers.c.id == customer_id))
+
+
+async def active_discount(db: Database, subscription_id: str, now: int) -> Row | None:
+    """The subscription's discount in force, with its coupon."""
+    return await db.fetch_one(
+        select(discounts.c.id.label("discount_id"), discounts.c.end, coupons)
+        .join(coupons, coupons.c.id == discounts.c.coupon_id)
+        .where(discounts.c.subscription_id == subscription_id, discounts.c.start <= now,
+               or_(discounts.c.end.is_(None), discounts.c.end > now))
+        .order_by(discounts.c.start.desc()).limit(1))
+
+
+async def promotion(db: Database, code_normalized: str) -> Row | None:
+    return await db.fetch_one(
+        select(promotion_codes, coupons.c.percent_off, coupons.c.amount_off,
+               coupons.c.currency.label("coupon_currency"), coupons.c.duration,
+               coupons.c.duration_in_months, coupons.c.applies_to_products,
+               coupons.c.max_redemptions.label("coupon_max_redemptions"),
+               coupons.c.times_redeemed.label("coupon_times_redeemed"),
+               coupons.c.redeem_by, coupons.c.valid)
+        .join(coupons, coupons.c.id == promotion_codes.c.coupon_id)
+        .where(promotion_codes.c.code_normalized == code_normalized))
+
+
+async def has_paid(db: Database, customer_id: str) -> bool:
+    paid = await db.fetch_val(select(invoices.c.id).where(
+        invoices.c.customer_id == customer_id, invoices.c.status == "paid",
+        invoices.c.amount_paid > 0).limit(1))
+    return paid is not None
+
+
+async def pending_items(db: Database, subscription_id: str) -> list[Row]:
+    return await db.fetch_all(select(invoice_items).where(
+        invoice_items.c.subscription_id == subscription_id, invoice_items.c.invoice_id.is_(None))
+        .order_by(invoice_items.c.created, invoice_items.c.id))
+
+
+async def bump_version(db: Database, subscription_id: str, version: int,
+                       values: dict[str, Any]) -> bool:
+    """Write the change only if nobody changed the subscription since the form was shown."""
+    row = await db.fetch_one(
+        update(subscriptions)
+        .where(subscriptions.c.id == subscription_id, subscriptions.c.version == version)
+        .values(version=version + 1, **values)
+        .returning(subscriptions.c.id))
+    return row is not None
+
+
+async def redeem(db: Database, promotion_id: str, coupon_id: str) -> bool:
+    """Count a redemption, unless a limit was reached meanwhile."""
+    promo = await db.fetch_one(
+        update(promotion_codes)
+        .where(promotion_codes.c.id == promotion_id,
+               or_(promotion_codes.c.max_redemptions.is_(None),
+                   promotion_codes.c.times_redeemed < promotion_codes.c.max_redemptions))
+        .values(times_redeemed=promotion_codes.c.times_redeemed + 1)
+        .returning(promotion_codes.c.id))
+    coupon = await db.fetch_one(
+        update(coupons)
+        .where(coupons.c.id == coupon_id,
+               or_(coupons.c.max_redemptions.is_(None),
+                   coupons.c.times_redeemed < coupons.c.max_redemptions))
+        .values(times_redeemed=coupons.c.times_redeemed + 1)
+        .returning(coupons.c.id))
+    return promo is not None and coupon is not None
+
+
+async def end_discounts(db: Database, subscription_id: str, now: int) -> None:
+    await db.execute(update(discounts).where(
+        discounts.c.subscription_id == subscription_id,
+        or_(discounts.c.end.is_(None), discounts.c.end > now)).values(end=now))
+
+
+
+
+async def set_status(db: Database, subscription_id: str, status: str) -> None:
+    await db.execute(update(subscriptions).where(subscriptions.c.id == subscription_id)
+                     .values(status=status))
+
+
+async def invoice_paid(db: Database, subscription_id: str) -> bool:
+    """Whether the subscription's latest invoice is paid."""
+    status = await db.fetch_val(select(invoices.c.status)
+                                .where(invoices.c.subscription_id == subscription_id)
+                                .order_by(invoices.c.created.desc(), invoices.c.id.desc())
+                                .limit(1))
+    return bool(status == "paid")

@@ -1,0 +1,35 @@
+"""`portal worker`: the billing clock and the mail outbox, in rounds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from portal import mail, test_clock
+from portal.billing import renewals
+from portal.db import Database
+from portal.payments.processor import TestProcessor
+from portal.settings import Settings
+
+log = logging.getLogger("portal.worker")
+
+
+async def one_round(db: Database, settings: Settings) -> None:
+    if settings.debug:
+        await test_clock.sync(db)
+    await renewals.run_due(db, TestProcessor(db))
+    await mail.send_due(db, settings)
+
+
+async def run(db: Database, settings: Settings, *, interval: float,
+              stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    log.info("worker started")
+    while not stop.is_set():
+        try:
+            await one_round(db, settings)
+        except Exception:
+            log.exception("worker round failed; trying again")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -1,0 +1,263 @@
+"""Changing plan and quantity: what is offered, the exact preview, proration, the change."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import func, select
+
+from portal import clock
+from portal.db import Database
+from portal.tables import events, invoice_items
+from tests.auth.helpers import post_form
+from tests.conftest import html
+from tests.subscriptions.conftest import DAY, Shop
+from tests.subscriptions.helpers import (
+    amounts,
+    confirm,
+    item_row,
+    lines_of,
+    new_invoices,
+    preview,
+    subscription_row,
+    update_url,
+)
+
+
+class TestPicker:
+    async def test_offers_what_the_configuration_allows(self, shop: Shop,
+                                                        client: AsyncClient) -> None:
+        data = await shop.customer()
+        page = html(await client.get(update_url(data["subscription"])))
+        offered = {i.attributes["value"] for i in page.css("input[name=price]")}
+        p = shop.prices
+        assert offered == {p["basic_month"]["id"], p["pro_month"]["id"]}  # monthly, in EUR
+        yearly = html(await client.get(update_url(data["subscription"]),
+                                       params={"interval": "year"}))
+        assert {i.attributes["value"] for i in yearly.css("input[name=price]")} == {
+            p["basic_year"]["id"], p["pro_year"]["id"], p["basic_month"]["id"]}
+        current = page.css_first(f"input[value={p['basic_month']['id']}]")
+        assert "checked" in current.attributes
+        assert page.css_first("#quantity").attributes["max"] == "10"
+
+    async def test_refuses_what_is_not_offered(self, shop: Shop, client: AsyncClient,
+                                               db: Database) -> None:
+        data = await shop.customer()
+        sub = data["subscription"]
+        for price_id in (shop.prices["hidden_month"]["id"], shop.prices["pro_month_usd"]["id"]):
+            response = await preview(client, sub, price_id)
+            assert response.status_code == 403
+            refused = await post_form(client, update_url(sub), update_url(sub),
+                                      price=price_id, quantity="1", version="1")
+            assert refused.status_code == 403
+        assert (await item_row(db, sub["id"]))["price_id"] == shop.prices["basic_month"]["id"]
+
+    async def test_quantity_outside_the_range_is_refused(self, shop: Shop,
+                                                         client: AsyncClient) -> None:
+        data = await shop.customer()
+        for quantity in (0, 11, -3):
+            response = await preview(client, data["subscription"],
+                                     shop.prices["pro_month"]["id"], quantity)
+            assert response.status_code == 400
+            assert "1" in html(response).css_first("#preview [role=alert]").text()
+
+    @pytest.mark.parametrize(("change", "reason"), [
+        ({"schedule": "sub_sched_x1"}, "schedule"),
+        ({"collection_method": "send_invoice"}, "paid by invoice"),
+    ])
+    async def test_some_subscriptions_cannot_be_changed_and_say_why(
+        self, shop: Shop, client: AsyncClient, change: dict[str, str], reason: str
+    ) -> None:
+        data = await shop.customer(subscription=change)
+        home = html(await client.get("/p/"))
+        assert home.css_first("#subscriptions a.button") is None
+        assert reason in home.css_first("#subscriptions").text()
+        response = await client.get(update_url(data["subscription"]))
+        assert response.status_code == 403
+        assert reason in html(response).css_first("main").text()
+
+    async def test_several_items_or_metered_cannot_be_changed(self, shop: Shop,
+                                                              client: AsyncClient) -> None:
+        data = await shop.customer(subscription={"items": {"data": [
+            {"id": "si_multi_a", "price": shop.prices["basic_month"]["id"]},
+            {"id": "si_multi_b", "price": shop.prices["pro_month"]["id"]}]}})
+        assert (await client.get(update_url(data["subscription"]))).status_code == 403
+        assert "several parts" in html(await client.get("/p/")).text()
+
+    async def test_another_customers_subscription_is_a_404(self, shop: Shop,
+                                                           client: AsyncClient) -> None:
+        other = await shop.customer()
+        await shop.customer()
+        assert (await client.get(update_url(other["subscription"]))).status_code == 404
+
+
+class TestPreviewEqualsCharge:
+    async def test_over_many_random_changes(self, shop: Shop, client: AsyncClient,
+                                            db: Database) -> None:
+        rng = random.Random(20261126)
+        coupon = {"id": "TENPC", "percent_off": 10, "duration": "forever", "created": 1}
+        for case in range(24):
+            behavior = rng.choice(["none", "create_prorations", "always_invoice"])
+            plan = rng.choice(["basic_month", "pro_month"])
+            target = rng.choice(["basic_month", "pro_month", "basic_year", "pro_year"])
+            quantity = rng.randint(1, 10) if target.startswith("pro") else 1
+            code = f"CASE{case}" if rng.random() < 0.4 else ""
+            data = await shop.customer(
+                plan=plan, quantity=rng.randint(1, 4) if plan.startswith("pro") else 1,
+                update={"proration_behavior": behavior},
+                coupons=[coupon], promotion_codes=[
+                    {"id": f"promo_case{case}", "code": f"CASE{case}", "coupon": "TENPC",
+                     "created": 1}], later=rng.randint(0, 19 * DAY))
+            sub = data["subscription"]
+            shown = await preview(client, sub, shop.prices[target]["id"], quantity, code)
+            assert shown.status_code == 200, shown.text
+            due_today, next_amount = amounts(shown)
+            done = await confirm(client, shown)
+            assert done.status_code == 303, done.text
+            charged = [i for i in await new_invoices(db, sub["id"])]
+            assert sum(i["amount_due"] for i in charged) == due_today, (case, behavior, target)
+            for invoice in charged:
+                lines = await lines_of(db, invoice["id"])
+                assert sum(line["amount"] for line in lines) == invoice["subtotal"]
+                assert invoice["total"] == invoice["subtotal"] - invoice["discount"]
+            home = html(await client.get("/p/"))
+            if next_amount and (await subscription_row(db, sub["id"]))["status"] != "past_due":
+                assert f"{next_amount / 100:.2f}".replace(".", ",") in home.text() or \
+                    f"{next_amount / 100:,.2f}" in home.text(), (case, next_amount)
+
+
+class TestProration:
+    async def test_none_changes_the_plan_without_charging(self, shop: Shop, client: AsyncClient,
+                                                          db: Database) -> None:
+        data = await shop.customer(update={"proration_behavior": "none"})
+        sub = data["subscription"]
+        shown = await preview(client, sub, shop.prices["pro_month"]["id"], 2)
+        assert amounts(shown) == (0, 6000)
+        await confirm(client, shown)
+        item = await item_row(db, sub["id"])
+        assert (item["price_id"], item["quantity"]) == (shop.prices["pro_month"]["id"], 2)
+        assert await new_invoices(db, sub["id"]) == []
+
+    async def test_create_prorations_waits_for_the_next_invoice(
+        self, shop: Shop, client: AsyncClient, db: Database
+    ) -> None:
+        data = await shop.customer()
+        sub = data["subscription"]
+        shown = await preview(client, sub, shop.prices["pro_month"]["id"])
+        # 20 of 30 days left: -1000 * 2/3 and +3000 * 2/3, then a month of Pro.
+        assert amounts(shown) == (0, 3000 - 667 + 2000)
+        await confirm(client, shown)
+        pending = await db.fetch_all(select(invoice_items).where(
+            invoice_items.c.subscription_id == sub["id"]))
+        assert sorted(p["amount"] for p in pending) == [-667, 2000]
+        assert await new_invoices(db, sub["id"]) == []
+
+    async def test_always_invoice_charges_now(self, shop: Shop, client: AsyncClient,
+                                              db: Database) -> None:
+        data = await shop.customer(update={"proration_behavior": "always_invoice"})
+        sub = data["subscription"]
+        shown = await preview(client, sub, shop.prices["pro_month"]["id"])
+        assert amounts(shown) == (1333, 3000)
+        done = await confirm(client, shown)
+        assert done.headers["location"] == "/p/?notice=updated"
+        [invoice] = await new_invoices(db, sub["id"])
+        assert (invoice["status"], invoice["amount_paid"]) == ("paid", 1333)
+        assert [line["proration"] for line in await lines_of(db, invoice["id"])] == [True, True]
+
+    async def test_a_declined_card_leaves_the_invoice_open(self, shop: Shop, client: AsyncClient,
+                                                           db: Database) -> None:
+        data = await shop.customer(card_last4="0002",
+                                   update={"proration_behavior": "always_invoice"})
+        sub = data["subscription"]
+        done = await confirm(client, await preview(client, sub, shop.prices["pro_month"]["id"]))
+        assert done.headers["location"] == "/p/?notice=payment_failed"
+        [invoice] = await new_invoices(db, sub["id"])
+        assert invoice["status"] == "open" and invoice["next_payment_attempt"] is not None
+        assert (await subscription_row(db, sub["id"]))["status"] == "past_due"
+        home = html(await client.get(done.headers["location"]))
+        assert home.css_first(".alert-error") is not None
+
+    async def test_a_new_interval_starts_a_new_period(self, shop: Shop, client: AsyncClient,
+                                                      db: Database) -> None:
+        data = await shop.customer()
+        sub = data["subscription"]
+        shown = await preview(client, sub, shop.prices["basic_year"]["id"])
+        assert amounts(shown)[0] == 10000 - 667
+        await confirm(client, shown)
+        row = await subscription_row(db, sub["id"])
+        assert row["current_period_start"] == clock.timestamp()
+        assert row["current_period_end"] - row["current_period_start"] >= 365 * DAY
+
+    async def test_events_record_the_change(self, shop: Shop, client: AsyncClient,
+                                            db: Database) -> None:
+        data = await shop.customer(update={"proration_behavior": "always_invoice"})
+        await confirm(client, await preview(client, data["subscription"],
+                                            shop.prices["pro_month"]["id"]))
+        kinds = [r["type"] for r in await db.fetch_all(select(events.c.type))]
+        assert {"customer.subscription.updated", "invoice.created", "invoice.paid"} <= set(kinds)
+        updated = await db.fetch_one(select(events).where(
+            events.c.type == "customer.subscription.updated"))
+        assert updated is not None
+        assert updated["previous_attributes"]["price"] == shop.prices["basic_month"]["id"]
+
+
+class TestScheduledDowngrades:
+    async def test_a_cheaper_plan_waits_for_the_period_end(self, shop: Shop,
+                                                           client: AsyncClient,
+                                                           db: Database) -> None:
+        data = await shop.customer(plan="pro_month", update={"schedule_at_period_end": {
+            "conditions": [{"type": "decreasing_item_amount"}]}})
+        sub = data["subscription"]
+        shown = await preview(client, sub, shop.prices["basic_month"]["id"])
+        assert amounts(shown) == (0, 1000)
+        done = await confirm(client, shown)
+        assert done.headers["location"] == "/p/?notice=scheduled"
+        assert (await item_row(db, sub["id"]))["price_id"] == shop.prices["pro_month"]["id"]
+        home = html(await client.get("/p/"))
+        assert "Basic" in home.css_first(".pending-change").text()
+        kept = await post_form(client, "/p/", f"/p/subscriptions/{sub['id']}/scheduled-change",
+                               version=str((await subscription_row(db, sub["id"]))["version"]))
+        assert kept.status_code == 303
+        assert (await subscription_row(db, sub["id"]))["pending_update"] is None
+
+
+class TestTrials:
+    @pytest.mark.parametrize(("behavior", "status", "invoiced"), [
+        ("end_trial", "active", True), ("continue_trial", "trialing", False)])
+    async def test_a_change_during_a_trial(self, shop: Shop, client: AsyncClient, db: Database,
+                                           behavior: str, status: str, invoiced: bool) -> None:
+        now = clock.timestamp()
+        data = await shop.customer(update={"trial_update_behavior": behavior}, invoices=0,
+                                   subscription={"status": "trialing", "trial_end": now + DAY,
+                                                 "current_period_end": now + DAY})
+        sub = data["subscription"]
+        await confirm(client, await preview(client, sub, shop.prices["pro_month"]["id"]))
+        assert (await subscription_row(db, sub["id"]))["status"] == status
+        assert bool(await new_invoices(db, sub["id"])) is invoiced
+
+
+class TestConcurrency:
+    async def test_a_double_submit_gives_one_change(self, shop: Shop, client: AsyncClient,
+                                                    db: Database) -> None:
+        data = await shop.customer(update={"proration_behavior": "always_invoice"})
+        sub = data["subscription"]
+        shown = await preview(client, sub, shop.prices["pro_month"]["id"])
+        first, second = await confirm(client, shown), await confirm(client, shown)
+        assert first.status_code == 303
+        assert second.status_code == 409
+        assert html(second).css_first("[role=alert]") is not None
+        assert len(await new_invoices(db, sub["id"])) == 1
+        count = await db.fetch_val(select(func.count()).select_from(events).where(
+            events.c.type == "customer.subscription.updated"))
+        assert count == 1
+
+
+class TestHtmx:
+    async def test_the_preview_is_a_partial(self, shop: Shop, client: AsyncClient) -> None:
+        data = await shop.customer()
+        response = await preview(client, data["subscription"], shop.prices["pro_month"]["id"],
+                                 **{"hx-request": "true", "hx-target": "preview"})
+        assert response.text.lstrip().startswith('<section id="preview"')
+        assert "HX-Request" in response.headers["vary"]
