@@ -9,7 +9,7 @@ import logging
 from portal import mail, test_clock
 from portal.billing import renewals
 from portal.db import Database
-from portal.payments.processor import TestProcessor
+from portal.payments.processor import processor_for
 from portal.settings import Settings
 
 log = logging.getLogger("portal.worker")
@@ -18,7 +18,7 @@ log = logging.getLogger("portal.worker")
 async def one_round(db: Database, settings: Settings) -> None:
     if settings.debug:
         await test_clock.sync(db)
-    await renewals.run_due(db, TestProcessor(db))
+    await renewals.run_due(db, processor_for(db))
     await mail.send_due(db, settings)
 
 

@@ -40,6 +40,7 @@ class Plan:
     next: Draft  # the next invoice as it stands after the change
     period_start: int  # the subscription's period after the change
     period_end: int
+    at: int  # the moment it was computed for
 
     @property
     def due_now(self) -> int:
@@ -94,7 +95,7 @@ def plan_change(ctx: Context, price: Row, quantity: int, coupon: Coupon | None,
         next_lines = [*ctx.pending, *pending,
                       _period_line(price, quantity, next_date, renewal_end)]
         return Plan(mode, price, quantity, coupon, now_draft, pending, next_date,
-                    Draft(price["currency"], next_lines, next_coupon, balance), *period)
+                    Draft(price["currency"], next_lines, next_coupon, balance), *period, now)
 
     if price["id"] == current["id"] and quantity == old_quantity:
         # Only a promotion code (or nothing): the plan and its period stay as they are.

@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from portal.auth.guard import require_session
 from portal.errors import PortalError
-from portal.payments.processor import TestProcessor
+from portal.payments.processor import processor_for
 from portal.subscriptions import queries, service
 from portal.subscriptions.errors import SubscriptionChanged, SubscriptionNotFound
 from portal.templating import path_for, render
@@ -24,7 +24,9 @@ def _change(values: QueryParams | FormData, offer: service.Offer) -> service.Req
         quantity = int(str(values.get("quantity") or offer.context.item["quantity"]))
     except ValueError:
         quantity = -1  # refused with the quantity's own message
-    return service.Request(price_id, quantity, str(values.get("promotion_code") or "")[:64])
+    at = str(values.get("at") or "")
+    return service.Request(price_id, quantity, str(values.get("promotion_code") or "")[:64],
+                           int(at) if at.isdigit() else None)
 
 
 async def _offer(request: Request) -> service.Offer:
@@ -67,7 +69,7 @@ async def confirm_update(request: Request) -> Response:
     db = request.app.state.db
     try:
         version = int(str(form.get("version", "")))
-        plan = await service.apply(db, TestProcessor(db), offer, change, version)
+        plan = await service.apply(db, processor_for(db), offer, change, version)
     except (SubscriptionChanged, ValueError):
         # Two tabs, or a double submit: show the plan as it is now.
         fresh = await service.offer(db, request.state.configuration,

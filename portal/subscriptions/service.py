@@ -167,11 +167,26 @@ async def promotion_coupon(db: Database, offer: Offer, code: str, price: Row, qu
     return promo, Coupon(promo["coupon_id"], promo["percent_off"], promo["amount_off"], products)
 
 
+PREVIEW_VALID_FOR = 3600
+
+
 @dataclass(frozen=True)
 class Request:
     price_id: str
     quantity: int
     promotion_code: str = ""
+    at: int | None = None  # the moment the confirmed preview was computed for
+
+
+def _moment(request: Request) -> int:
+    """Prorations are computed for the preview's own second, so the charge is the preview;
+    a preview older than an hour is stale."""
+    now = clock.timestamp()
+    if request.at is None:
+        return now
+    if not now - PREVIEW_VALID_FOR <= request.at <= now:
+        raise SubscriptionChanged()
+    return request.at
 
 
 async def preview(db: Database, offer: Offer, request: Request) -> tuple[Plan, Row | None]:
@@ -190,7 +205,7 @@ async def preview(db: Database, offer: Offer, request: Request) -> tuple[Plan, R
             raise UpdateNotAllowed()
         promo, coupon = await promotion_coupon(db, offer, request.promotion_code, price, quantity)
         once = promo["duration"] == "once"
-    return plan_change(offer.context, price, quantity, coupon, once, clock.timestamp()), promo
+    return plan_change(offer.context, price, quantity, coupon, once, _moment(request)), promo
 
 
 async def apply(db: Database, processor: PaymentProcessor, offer: Offer, request: Request,
