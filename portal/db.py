@@ -31,6 +31,17 @@ for _name in ("databases", "aiosqlite"):
 _holding: ContextVar[bool] = ContextVar("portal_db_holding", default=False)
 
 
+class _Databases(databases.Database):
+    """`databases` with backends that compile each statement shape once (db_backends.py)."""
+
+    SUPPORTED_BACKENDS = {
+        **databases.Database.SUPPORTED_BACKENDS,
+        "sqlite": "portal.db_backends:CachedSQLiteBackend",
+        "postgresql": "portal.db_backends:CachedPostgresBackend",
+        "postgres": "portal.db_backends:CachedPostgresBackend",
+    }
+
+
 def _row(record: Any) -> Row:
     # Indexing a record runs the column type's result processing (JSON on asyncpg).
     return {key: record[key] for key in record.keys()}  # noqa: SIM118 - not a dict
@@ -45,7 +56,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self._db = databases.Database(url)
+        self._db = _Databases(url)
         self._shared: databases.core.Connection | None = None
         self._lock = asyncio.Lock()
         self.query_count = 0

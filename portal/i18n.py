@@ -116,8 +116,13 @@ def language_names() -> Mapping[str, str]:
             for code in LOCALES}
 
 
+@cache
+def _babel_locale(locale: str) -> Locale:
+    return Locale.parse(locale)
+
+
 def babel_locale(locale: str | None = None) -> Locale:
-    return Locale.parse(locale or get_locale())
+    return _babel_locale(locale or get_locale())
 
 
 # -- Formatting (Jinja2 filters) ---------------------------------------------------------

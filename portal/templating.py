@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from starlette.requests import Request
@@ -54,11 +55,10 @@ templates = Jinja2Templates(env=_environment())
 
 def _language_links(request: Request) -> list[tuple[str, str, str]]:
     """(code, name, href) for the switcher: this page again, in each language."""
-    links = []
-    for code, name in i18n.language_names().items():
-        url = request.url.include_query_params(locale=code)
-        links.append((code, name, f"{url.path}?{url.query}"))
-    return links
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "locale"]
+    path = request.url.path
+    return [(code, name, f"{path}?{urlencode([*params, ('locale', code)])}")
+            for code, name in i18n.language_names().items()]
 
 
 def base_context(request: Request) -> dict[str, Any]:

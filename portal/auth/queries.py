@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, exists, literal, literal_column, select, update
+from sqlalchemy import and_, case, exists, literal, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.db import Database, Row
@@ -15,7 +15,7 @@ async def customer_for_email(db: Database, email_normalized: str) -> str | None:
     """Among the customers with this email: the newest with a live subscription, else the
     newest of all."""
     live = exists().where(subscriptions.c.customer_id == customers.c.id,
-                          subscriptions.c.status.in_(LIVE_STATUSES))
+                          or_(*(subscriptions.c.status == s for s in LIVE_STATUSES)))
     customer_id: str | None = await db.fetch_val(
         select(customers.c.id)
         .where(customers.c.email_normalized == email_normalized)
