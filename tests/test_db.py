@@ -85,3 +85,21 @@ async def test_migrations_match_the_tables(database_url: str) -> None:
         differences = await connection.run_sync(diff)
     await engine.dispose()
     assert differences == []
+
+
+async def test_statements_of_one_shape_are_compiled_once_and_stay_correct(
+    db: Database
+) -> None:
+    rows = [factories.customer(name=f"N{n}") for n in range(5)]
+    await factories.seed(db, customers=rows)
+    backend = db._db._backend
+    shapes = len(backend._cache._compiled)
+    for row in rows:  # one shape, five values
+        found = await db.fetch_one(select(customers).where(customers.c.id == row["id"]))
+        assert found is not None and found["name"] == row["name"]
+    assert len(backend._cache._compiled) == shapes + 1
+    # IN lists of varying length take the uncached path, and still work.
+    for size in (1, 3, 5):
+        ids = [r["id"] for r in rows[:size]]
+        found_rows = await db.fetch_all(select(customers.c.id).where(customers.c.id.in_(ids)))
+        assert sorted(r["id"] for r in found_rows) == sorted(ids)

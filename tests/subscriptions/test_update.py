@@ -286,3 +286,29 @@ class TestHtmx:
                                  **{"hx-request": "true", "hx-target": "preview"})
         assert response.text.lstrip().startswith('<section id="preview"')
         assert "HX-Request" in response.headers["vary"]
+
+
+class TestOverview:
+    async def test_shows_trial_cancellation_pause_and_metered(self, shop: Shop,
+                                                              client: AsyncClient,
+                                                              db: Database) -> None:
+        now = clock.timestamp()
+        await shop.customer(subscription={"status": "trialing", "trial_end": now + 5 * DAY})
+        assert "Your trial ends on" in html(await client.get("/p/")).css_first(".when").text()
+        await shop.customer(subscription={"cancel_at_period_end": True})
+        page = html(await client.get("/p/"))
+        assert "will end on" in page.css_first(".when").text()
+        await shop.customer(subscription={"pause_collection": {"behavior": "void",
+                                                               "resumes_at": now + 9 * DAY}})
+        assert "paused until" in html(await client.get("/p/")).css_first(".when").text()
+
+    async def test_metered_subscriptions_cannot_be_changed(self, shop: Shop,
+                                                           client: AsyncClient) -> None:
+        from tests import factories
+
+        metered = factories.price(shop.cat["products"]["pro"]["id"], unit_amount=5,
+                                  recurring={"interval": "month", "usage_type": "metered"})
+        shop.prices["metered"] = metered
+        data = await shop.customer(plan="metered")
+        assert (await client.get(update_url(data["subscription"]))).status_code == 403
+        assert "billed by usage" in html(await client.get("/p/")).css_first("#subscriptions").text()
