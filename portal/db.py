@@ -43,6 +43,8 @@ class _Databases(databases.Database):
 
 
 def _row(record: Any) -> Row:
+    if isinstance(record, dict):
+        return record  # already processed (db_backends.py)
     # Indexing a record runs the column type's result processing (JSON on asyncpg).
     return {key: record[key] for key in record.keys()}  # noqa: SIM118 - not a dict
 

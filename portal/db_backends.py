@@ -22,6 +22,7 @@ MAX_SHAPES = 2000
 class StatementCache:
     def __init__(self) -> None:
         self._compiled: dict[Any, SQLCompiler] = {}
+        self.shapes: dict[int, list[tuple[str, Any]]] = {}
 
     def lookup(self, query: ClauseElement, dialect: Dialect
                ) -> tuple[SQLCompiler, dict[str, Any]] | None:
@@ -35,6 +36,7 @@ class StatementCache:
         if compiled is None:
             if len(self._compiled) >= MAX_SHAPES:
                 self._compiled.clear()
+                self.shapes.clear()
             # SQLCompiler with its cache key, so later calls can hand in their own values.
             compiled = dialect.statement_compiler(
                 dialect, query, cache_key=key, compile_kwargs={"render_postcompile": True})
@@ -42,9 +44,52 @@ class StatementCache:
         params = compiled.construct_params(extracted_parameters=key.bindparams)
         return compiled, dict(params or {})
 
+    def shape(self, compiled: SQLCompiler, dialect: Dialect) -> list[tuple[str, Any]]:
+        """(name, result processor) of each column a cached statement returns."""
+        shape = self.shapes.get(id(compiled))
+        if shape is None:
+            shape = self.shapes[id(compiled)] = [
+                (entry.keyname, entry.type._cached_result_processor(dialect, None))
+                for entry in compiled._result_columns]
+        return shape
+
 
 class CachedSQLiteConnection(SQLiteConnection):
+    """Cached statements also skip `databases`' record objects: rows come back as plain
+    dicts, each column through its type's result processing (JSON, booleans)."""
+
+
     cache: StatementCache
+
+    async def fetch_all(self, query: ClauseElement) -> Any:
+        found = self.cache.lookup(query, self._dialect)
+        if found is None or not found[0]._result_columns:
+            return await super().fetch_all(query)
+        sql, args = self._sql(*found)
+        assert self._connection is not None
+        async with self._connection.execute(sql, args) as cursor:
+            rows = await cursor.fetchall()
+        shape = self.cache.shape(found[0], self._dialect)
+        return [_decoded(shape, row) for row in rows]
+
+    async def fetch_one(self, query: ClauseElement) -> Any:
+        found = self.cache.lookup(query, self._dialect)
+        if found is None or not found[0]._result_columns:
+            return await super().fetch_one(query)
+        sql, args = self._sql(*found)
+        assert self._connection is not None
+        async with self._connection.execute(sql, args) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _decoded(self.cache.shape(found[0], self._dialect), row)
+
+    async def fetch_val(self, query: ClauseElement, column: Any = 0) -> Any:
+        return _value(await self.fetch_one(query), column)
+
+    @staticmethod
+    def _sql(compiled: SQLCompiler, params: dict[str, Any]) -> tuple[str, list[Any]]:
+        processors: dict[str, Any] = compiled._bind_processors  # type: ignore[assignment]
+        return compiled.string, [processors[key](params[key]) if key in processors
+                                 else params[key] for key in compiled.positiontup or ()]
 
     def _compile(self, query: ClauseElement) -> Any:
         found = self.cache.lookup(query, self._dialect)
@@ -76,18 +121,58 @@ class CachedSQLiteBackend(SQLiteBackend):
 
 
 class CachedPostgresConnection(PostgresConnection):
+    """As for SQLite: cached statements, rows as dicts (asyncpg already decodes most types;
+    JSON arrives as text and goes through its type's processing)."""
+
     cache: StatementCache
+
+    async def fetch_all(self, query: ClauseElement) -> Any:
+        found = self.cache.lookup(query, self._dialect)
+        if found is None or not found[0]._result_columns:
+            return await super().fetch_all(query)
+        sql, args = self._sql(*found)
+        assert self._connection is not None
+        shape = self.cache.shape(found[0], self._dialect)
+        return [_decoded(shape, row.values()) for row in await self._connection.fetch(sql, *args)]
+
+    async def fetch_one(self, query: ClauseElement) -> Any:
+        found = self.cache.lookup(query, self._dialect)
+        if found is None or not found[0]._result_columns:
+            return await super().fetch_one(query)
+        sql, args = self._sql(*found)
+        assert self._connection is not None
+        row = await self._connection.fetchrow(sql, *args)
+        return None if row is None else _decoded(self.cache.shape(found[0], self._dialect),
+                                                 row.values())
+
+    async def fetch_val(self, query: ClauseElement, column: Any = 0) -> Any:
+        return _value(await self.fetch_one(query), column)
 
     def _compile(self, query: ClauseElement) -> Any:
         found = self.cache.lookup(query, self._dialect)
         if found is None:
             return super()._compile(query)
-        compiled, params = found
+        sql, args = self._sql(*found)
+        return sql, args, found[0]._result_columns
+
+    @staticmethod
+    def _sql(compiled: SQLCompiler, params: dict[str, Any]) -> tuple[str, list[Any]]:
         ordered = sorted(params.items())
         sql = compiled.string % {key: f"${i}" for i, (key, _) in enumerate(ordered, start=1)}
         processors: dict[str, Any] = compiled._bind_processors  # type: ignore[assignment]
-        args = [processors[key](value) if key in processors else value for key, value in ordered]
-        return sql, args, compiled._result_columns
+        return sql, [processors[key](value) if key in processors else value
+                     for key, value in ordered]
+
+
+def _decoded(shape: list[tuple[str, Any]], values: Any) -> dict[str, Any]:
+    return {name: process(value) if process and isinstance(value, (int, str, float)) else value
+            for (name, process), value in zip(shape, values, strict=True)}
+
+
+def _value(row: Any, column: Any) -> Any:
+    if isinstance(row, dict):
+        return list(row.values())[column] if isinstance(column, int) else row[column]
+    return None if row is None else row[column]
 
 
 class CachedPostgresBackend(PostgresBackend):
