@@ -10,11 +10,13 @@ from sqlalchemy import Column, Table
 from portal import tables
 from portal.auth.service import normalize_email
 from portal.loader import schema as s
+from portal.loader.configuration import PortalConfiguration
+from portal.loader.fields import Obj
 
 Values = dict[str, Any]
 
 
-def _dump(model: s.Obj | None) -> Any:
+def _dump(model: Obj | None) -> Any:
     return None if model is None else model.model_dump(mode="json", exclude_none=True)
 
 
@@ -108,7 +110,7 @@ def invoice(i: s.Invoice) -> Values:
             "created": i.created}
 
 
-def configuration(c: s.PortalConfiguration) -> Values:
+def configuration(c: PortalConfiguration) -> Values:
     return {"id": c.id, "active": c.active, "is_default": c.is_default,
             "business_profile": _dump(c.business_profile), "branding": _dump(c.branding),
             "features": _dump(c.features), "default_return_url": c.default_return_url,

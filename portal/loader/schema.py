@@ -8,80 +8,31 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import pycountry
-from babel.numbers import list_currencies
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    EmailStr,
-    Field,
-    StringConstraints,
-    model_validator,
+from pydantic import EmailStr, Field, StringConstraints, model_validator
+
+from portal.loader.configuration import PortalConfiguration
+from portal.loader.fields import (
+    Amount,
+    Country,
+    CouponId,
+    Currency,
+    CustomerId,
+    InvoiceId,
+    InvoiceLineId,
+    LocaleTag,
+    Metadata,
+    Obj,
+    PaymentMethodId,
+    PriceId,
+    ProductId,
+    PromotionCodeId,
+    ScheduleId,
+    Stored,
+    SubscriptionId,
+    SubscriptionItemId,
+    TaxIdId,
+    Timestamp,
 )
-
-from portal import i18n
-
-
-def _prefixed(*prefixes: str) -> StringConstraints:
-    alternatives = "|".join(prefixes)
-    return StringConstraints(pattern=rf"^(?:{alternatives})_[A-Za-z0-9_]{{1,58}}$")
-
-
-ProductId = Annotated[str, _prefixed("prod")]
-PriceId = Annotated[str, _prefixed("price")]
-CustomerId = Annotated[str, _prefixed("cus")]
-PaymentMethodId = Annotated[str, _prefixed("pm", "card")]
-SubscriptionId = Annotated[str, _prefixed("sub")]
-SubscriptionItemId = Annotated[str, _prefixed("si")]
-InvoiceId = Annotated[str, _prefixed("in")]
-InvoiceLineId = Annotated[str, _prefixed("il", "ii", "sli")]
-PromotionCodeId = Annotated[str, _prefixed("promo")]
-ConfigurationId = Annotated[str, _prefixed("bpc")]
-TaxIdId = Annotated[str, _prefixed("txi")]
-ScheduleId = Annotated[str, StringConstraints(pattern=r"^sub_sched_[A-Za-z0-9_]{1,50}$")]
-CouponId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-Timestamp = Annotated[int, Field(ge=0, le=32503680000)]  # up to the year 3000
-Amount = Annotated[int, Field(ge=0)]
-Metadata = dict[str, str]
-HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://\S{1,2040}$")]
-ImageUrl = Annotated[str, StringConstraints(pattern=r"^(?:https://|/[^/])\S{1,2040}$")]
-HexColour = Annotated[str, StringConstraints(pattern=r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")]
-
-_CURRENCIES = {code.lower() for code in list_currencies()}
-
-
-def _currency(value: str) -> str:
-    if value.lower() not in _CURRENCIES:
-        raise ValueError(f"'{value}' is not an ISO 4217 currency code")
-    return value.lower()
-
-
-def _country(value: str) -> str:
-    if len(value) != 2 or pycountry.countries.get(alpha_2=value.upper()) is None:
-        raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-2 country code")
-    return value.upper()
-
-
-def _locale(value: str) -> str:
-    if i18n.match(value) is None and not value.replace("-", "").isalpha():
-        raise ValueError(f"'{value}' is not a language tag")
-    return value
-
-
-Currency = Annotated[str, AfterValidator(_currency)]
-Country = Annotated[str, AfterValidator(_country)]
-LocaleTag = Annotated[str, StringConstraints(max_length=16), AfterValidator(_locale)]
-
-
-class Obj(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class Stored(Obj):
-    livemode: bool = False
-    created: Timestamp
-
 
 # -- Catalog -----------------------------------------------------------------------------
 
@@ -357,106 +308,6 @@ class Invoice(Stored):
         if self.status == "paid" and self.status_transitions.paid_at is None:
             raise ValueError("status_transitions.paid_at: required when status is 'paid'")
         return self
-
-
-# -- Portal configurations ---------------------------------------------------------------
-
-class BusinessProfile(Obj):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    headline: Annotated[str, StringConstraints(max_length=60)] | None = None
-    privacy_policy_url: HttpsUrl | None = None
-    terms_of_service_url: HttpsUrl | None = None
-
-
-class BrandingIn(Obj):
-    logo_url: ImageUrl | None = None
-    icon_url: ImageUrl | None = None
-    background_color: HexColour = "#ffffff"
-    button_color: HexColour = "#0b57d0"
-    font: Literal["system", "sans-serif", "serif", "rounded", "monospace"] = "system"
-    corner_shape: Literal["square", "rounded", "pill"] = "rounded"
-
-
-class Toggle(Obj):
-    enabled: bool = False
-
-
-class CustomerUpdate(Toggle):
-    allowed_updates: list[Literal["name", "email", "address", "phone", "shipping", "tax_id"]] = []
-
-
-class CancellationReason(Toggle):
-    options: list[Literal["too_expensive", "missing_features", "switched_service", "unused",
-                          "customer_service", "too_complex", "low_quality", "other"]] = []
-
-
-class SubscriptionCancel(Toggle):
-    mode: Literal["immediately", "at_period_end"] = "at_period_end"
-    proration_behavior: Literal["none", "create_prorations", "always_invoice"] = "none"
-    cancellation_reason: CancellationReason = CancellationReason()
-    retention_coupon: CouponId | None = None
-
-
-class AdjustableQuantity(Toggle):
-    minimum: Annotated[int, Field(ge=0)] = 1
-    maximum: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
-
-
-class UpdatableProduct(Obj):
-    product: ProductId
-    prices: Annotated[list[PriceId], Field(min_length=1)]
-    adjustable_quantity: AdjustableQuantity = AdjustableQuantity()
-
-
-class ScheduleCondition(Obj):
-    type: Literal["decreasing_item_amount", "shortening_interval"]
-
-
-class ScheduleAtPeriodEnd(Obj):
-    conditions: list[ScheduleCondition] = []
-
-
-class SubscriptionUpdate(Toggle):
-    default_allowed_updates: list[Literal["price", "quantity", "promotion_code"]] = []
-    products: Annotated[list[UpdatableProduct], Field(max_length=10)] = []
-    proration_behavior: Literal["none", "create_prorations", "always_invoice"] = (
-        "create_prorations")
-    schedule_at_period_end: ScheduleAtPeriodEnd = ScheduleAtPeriodEnd()
-    trial_update_behavior: Literal["end_trial", "continue_trial"] = "end_trial"
-
-
-class Features(Obj):
-    customer_update: CustomerUpdate = CustomerUpdate()
-    invoice_history: Toggle = Toggle()
-    payment_method_update: Toggle = Toggle()
-    subscription_cancel: SubscriptionCancel = SubscriptionCancel()
-    subscription_pause: Toggle = Toggle()
-    subscription_update: SubscriptionUpdate = SubscriptionUpdate()
-
-
-class LoginPage(Obj):
-    enabled: bool = False
-    secure_mode: bool = False
-    link_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{4,64}$")] | None = None
-
-    @model_validator(mode="after")
-    def _link_when_enabled(self) -> LoginPage:
-        if self.enabled and self.link_id is None:
-            raise ValueError("link_id: required when the login page is enabled")
-        return self
-
-
-class PortalConfiguration(Stored):
-    id: ConfigurationId
-    active: bool = True
-    is_default: bool = False
-    business_profile: BusinessProfile
-    branding: BrandingIn = BrandingIn()
-    features: Features = Features()
-    default_return_url: HttpsUrl | None = None
-    login_page: LoginPage = LoginPage()
-    metadata: Metadata = {}
-    updated: Timestamp | None = None
 
 
 class LoadFile(Obj):
