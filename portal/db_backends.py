@@ -58,7 +58,6 @@ class CachedSQLiteConnection(SQLiteConnection):
     """Cached statements also skip `databases`' record objects: rows come back as plain
     dicts, each column through its type's result processing (JSON, booleans)."""
 
-
     cache: StatementCache
 
     async def fetch_all(self, query: ClauseElement) -> Any:

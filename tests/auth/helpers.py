@@ -38,6 +38,15 @@ async def last_mail(db: Database) -> dict[str, object] | None:
                                        outbox_emails.c.id.desc()).limit(1))
 
 
+async def code_mail(client: AsyncClient, db: Database, link: str, email: str
+                    ) -> dict[str, object]:
+    """Ask for a code and return the mail that carries it."""
+    await ask_for_code(client, link, email)
+    mail = await last_mail(db)
+    assert mail is not None
+    return mail
+
+
 async def mails_to(db: Database, address: str) -> list[dict[str, object]]:
     return await db.fetch_all(select(outbox_emails).where(outbox_emails.c.to_address == address)
                               .order_by(outbox_emails.c.created, outbox_emails.c.id))

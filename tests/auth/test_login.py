@@ -17,6 +17,7 @@ from tests import factories
 from tests.auth.helpers import (
     ask_for_code,
     code_in,
+    code_mail,
     enter_code,
     last_mail,
     magic_path,
@@ -57,9 +58,7 @@ class TestSignIn:
         self, client: AsyncClient, db: Database, shop: dict[str, Any]
     ) -> None:
         client.headers["accept-language"] = "fr-FR"
-        await ask_for_code(client, link_of(shop), "ana.lopez@example.com")
-        mail = await last_mail(db)
-        assert mail is not None
+        mail = await code_mail(client, db, link_of(shop), "ana.lopez@example.com")
         assert mail["locale"] == "fr"
         assert "Tessellate" in str(mail["subject"])
         code = code_in(str(mail["body_text"]))
@@ -74,9 +73,7 @@ class TestSignIn:
         caplog: pytest.LogCaptureFixture
     ) -> None:
         caplog.set_level(logging.DEBUG)
-        await ask_for_code(client, link_of(shop), "ana.lopez@example.com")
-        mail = await last_mail(db)
-        assert mail is not None
+        mail = await code_mail(client, db, link_of(shop), "ana.lopez@example.com")
         code = code_in(str(mail["body_text"]))
         await enter_code(client, link_of(shop), code)
         assert code not in caplog.text
@@ -135,9 +132,7 @@ class TestCodeRules:
         self, client: AsyncClient, db: Database, shop: dict[str, Any]
     ) -> None:
         clock.freeze()
-        await ask_for_code(client, link_of(shop), "ana.lopez@example.com")
-        mail = await last_mail(db)
-        assert mail is not None
+        mail = await code_mail(client, db, link_of(shop), "ana.lopez@example.com")
         clock.advance(10 * 60 + 1)
         response = await enter_code(client, link_of(shop), code_in(str(mail["body_text"])))
         assert response.status_code == 400
@@ -147,9 +142,7 @@ class TestCodeRules:
         self, client: AsyncClient, db: Database, shop: dict[str, Any]
     ) -> None:
         clock.freeze()
-        await ask_for_code(client, link_of(shop), "ana.lopez@example.com")
-        mail = await last_mail(db)
-        assert mail is not None
+        mail = await code_mail(client, db, link_of(shop), "ana.lopez@example.com")
         clock.advance(10 * 60 - 1)
         response = await enter_code(client, link_of(shop), code_in(str(mail["body_text"])))
         assert response.status_code == 303
@@ -158,9 +151,7 @@ class TestCodeRules:
         self, client: AsyncClient, db: Database, shop: dict[str, Any]
     ) -> None:
         link = link_of(shop)
-        await ask_for_code(client, link, "ana.lopez@example.com")
-        mail = await last_mail(db)
-        assert mail is not None
+        mail = await code_mail(client, db, link, "ana.lopez@example.com")
         code = code_in(str(mail["body_text"]))
         wrong = f"{(int(code) + 1) % 10**6:06d}"
         for _ in range(5):
@@ -170,9 +161,7 @@ class TestCodeRules:
     async def test_single_use(self, client: AsyncClient, db: Database,
                               shop: dict[str, Any]) -> None:
         link = link_of(shop)
-        await ask_for_code(client, link, "ana.lopez@example.com")
-        mail = await last_mail(db)
-        assert mail is not None
+        mail = await code_mail(client, db, link, "ana.lopez@example.com")
         code = code_in(str(mail["body_text"]))
         assert (await enter_code(client, link, code)).status_code == 303
         # Same browser, straight back to the code form with the same code.
@@ -201,9 +190,7 @@ class TestCodeRules:
         self, client: AsyncClient, db: Database, shop: dict[str, Any]
     ) -> None:
         link = link_of(shop)
-        await ask_for_code(client, link, "ana.lopez@example.com")
-        mail = await last_mail(db)
-        assert mail is not None
+        mail = await code_mail(client, db, link, "ana.lopez@example.com")
         code = code_in(str(mail["body_text"]))
         from tests.auth.helpers import csrf_token
 
@@ -221,9 +208,7 @@ class TestCodeRules:
         self, client: AsyncClient, db: Database, shop: dict[str, Any], app: Any
     ) -> None:
         link = link_of(shop)
-        await ask_for_code(client, link, "ana.lopez@example.com")
-        mail = await last_mail(db)
-        assert mail is not None
+        mail = await code_mail(client, db, link, "ana.lopez@example.com")
         throttle = service.Throttle(db, app.state.settings.secret_key)
         for _ in range(service.LOCKOUT_FAILURES):
             await throttle.failed("ana.lopez@example.com")
@@ -271,9 +256,7 @@ class TestMagicLink:
     async def test_get_shows_a_button_and_only_post_signs_in(
         self, client: AsyncClient, db: Database, shop: dict[str, Any]
     ) -> None:
-        await ask_for_code(client, link_of(shop), "ana.lopez@example.com")
-        mail = await last_mail(db)
-        assert mail is not None
+        mail = await code_mail(client, db, link_of(shop), "ana.lopez@example.com")
         path = magic_path(str(mail["body_text"]))
         client.cookies.clear()  # opened in another browser, as from a phone's mail app
         for _ in range(3):  # link scanners may open it several times
@@ -291,18 +274,14 @@ class TestMagicLink:
         self, client: AsyncClient, db: Database, shop: dict[str, Any]
     ) -> None:
         link = link_of(shop)
-        await ask_for_code(client, link, "ana.lopez@example.com")
-        mail = await last_mail(db)
-        assert mail is not None
+        mail = await code_mail(client, db, link, "ana.lopez@example.com")
         assert (await enter_code(client, link, code_in(str(mail["body_text"])))).status_code == 303
         assert (await client.get(magic_path(str(mail["body_text"])))).status_code == 400
 
     async def test_expires_with_its_code(
         self, client: AsyncClient, db: Database, shop: dict[str, Any]
     ) -> None:
-        await ask_for_code(client, link_of(shop), "ana.lopez@example.com")
-        mail = await last_mail(db)
-        assert mail is not None
+        mail = await code_mail(client, db, link_of(shop), "ana.lopez@example.com")
         clock.advance(10 * 60 + 1)
         response = await client.get(magic_path(str(mail["body_text"])))
         assert response.status_code == 400

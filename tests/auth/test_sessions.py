@@ -17,7 +17,13 @@ from portal.cli import main
 from portal.db import Database
 from portal.settings import Settings
 from tests import factories
-from tests.auth.helpers import ask_for_code, code_in, enter_code, last_mail, post_form, sign_in
+from tests.auth.helpers import (
+    code_in,
+    code_mail,
+    enter_code,
+    post_form,
+    sign_in,
+)
 from tests.conftest import html
 
 
@@ -166,9 +172,7 @@ class TestCookiesAndSignOut:
     ) -> None:
         link = shop["configuration"]["login_page"]["link_id"]
         client.cookies.set("portal_session", "chosen-by-an-attacker", domain="portal.test")
-        await ask_for_code(client, link, shop["customer"]["email"])
-        mail = await last_mail(db)
-        assert mail is not None
+        mail = await code_mail(client, db, link, shop["customer"]["email"])
         signed_in = await enter_code(client, link, code_in(str(mail["body_text"])))
         assert signed_in.cookies["portal_session"] != "chosen-by-an-attacker"
 
