@@ -99,6 +99,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
   Login link:         {base}/p/login/{configuration["login_link_id"]}
   Demo mailbox:       {base}/dev/mailbox   (mail is kept there, not sent, while SMTP_URL is unset)
   Customer previews:  {base}/dev/
+  Billing clock:      DEBUG=1 .venv/bin/portal worker   (renewals; in another terminal)
+                      DEBUG=1 .venv/bin/portal clock advance 30d   (a month later)
 """, flush=True)
     if not args.no_serve:
         cmd_serve(settings, args)
