@@ -266,3 +266,19 @@ async def _switch_cookie(app: Starlette) -> str:
         async with httpx.AsyncClient(transport=transport, base_url="https://portal.test") as c:
             response = await c.get("/p/login/unknown?locale=fr")
     return response.headers["set-cookie"]
+
+
+class TestWeight:
+    async def test_static_files_are_compressed_and_pages_are_not(self, client: AsyncClient,
+                                                                 db: Database) -> None:
+        gzip = {"accept-encoding": "gzip"}
+        htmx = await client.get("/static/vendor/htmx/htmx.min.js", headers=gzip)
+        css = await client.get("/static/css/portal.css", headers=gzip)
+        page = await client.get("/dev/", headers=gzip)
+        assert htmx.headers["content-encoding"] == "gzip"
+        assert css.headers["content-encoding"] == "gzip"
+        assert "content-encoding" not in page.headers
+        # The first signed-in page stays within 40 KB compressed, all parts counted.
+        weight = (int(htmx.headers["content-length"]) + int(css.headers["content-length"])
+                  + len(page.content) + len((await client.get("/static/js/portal.js")).content))
+        assert weight < 40_000
