@@ -64,10 +64,6 @@ class Database:
         self.query_count = 0
         """Statements sent since start; benchmarks and tests read the difference."""
 
-    @property
-    def dialect(self) -> str:
-        return "sqlite" if self.is_sqlite else "postgresql"
-
     async def connect(self) -> None:
         if self.is_sqlite:
             path = databases.DatabaseURL(self.url).database

@@ -170,6 +170,3 @@ async def load(db: Database, file: LoadFile) -> dict[str, int]:
     return {kind: len(getattr(file, kind)) for kind in LoadFile.model_fields
             if getattr(file, kind)}
 
-
-async def load_path(db: Database, path: Path) -> dict[str, int]:
-    return await load(db, read(path))

@@ -48,13 +48,6 @@ async def prices_of_products(db: Database, product_ids: list[str]) -> list[Row]:
         .order_by(prices.c.unit_amount, prices.c.id))
 
 
-async def price(db: Database, price_id: str) -> Row | None:
-    return await db.fetch_one(
-        select(prices, products.c.name.label("product_name"))
-        .join(products, products.c.id == prices.c.product_id)
-        .where(prices.c.id == price_id))
-
-
 async def customer(db: Database, customer_id: str) -> Row | None:
     return await db.fetch_one(select(customers).where(customers.c.id == customer_id))
 
