@@ -124,13 +124,19 @@ async def send_code(request: Request) -> Response:
                      link_id=configuration["login_link_id"])
 
 
+def _code_page(request: Request, state: dict[str, Any], *, resent: bool = False,
+               error: PortalError | None = None) -> Response:
+    return render(request, "auth/code.html", {
+        "email": state["email"], "fixed": bool(state.get("fixed")), "resent": resent,
+        "error": error}, status_code=error.status_code if error else 200)
+
+
 async def code_page(request: Request) -> Response:
     configuration = await _configuration(request)
     state = _login_state(request)
     if not state.get("sent"):
         return _redirect(request, "auth:login", link_id=configuration["login_link_id"])
-    return render(request, "auth/code.html", {
-        "email": state["email"], "resent": request.query_params.get("resent") == "1"})
+    return _code_page(request, state, resent=request.query_params.get("resent") == "1")
 
 
 async def check_code(request: Request) -> Response:
@@ -144,8 +150,7 @@ async def check_code(request: Request) -> Response:
             request.app.state.db, _settings(request), configuration, state["email"],
             str(form.get("code", "")), ip=_client_ip(request))
     except (InvalidCodeFormat, CodeNotAccepted) as error:
-        return render(request, "auth/code.html", {"email": state["email"], "resent": False,
-                                                  "error": error}, status_code=400)
+        return _code_page(request, state, error=error)
     return _signed_in(request, token)
 
 
@@ -159,8 +164,7 @@ async def resend_code(request: Request) -> Response:
                                    state["email"], ip=_client_ip(request),
                                    locale=i18n.get_locale())
     except ResendTooSoon as error:
-        return render(request, "auth/code.html", {"email": state["email"], "resent": False,
-                                                  "error": error}, status_code=429)
+        return _code_page(request, state, error=error)
     request.app.state.mail_wake.set()
     return _redirect(request, "auth:code", state, query="resent=1",
                      link_id=configuration["login_link_id"])
