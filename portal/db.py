@@ -49,6 +49,12 @@ def _row(record: Any) -> Row:
     return {key: record[key] for key in record.keys()}  # noqa: SIM118 - not a dict
 
 
+def prefixed(row: Row, prefix: str) -> Row:
+    """The columns of a joined table that a query labelled `<prefix><column>`."""
+    return {key.removeprefix(prefix): value for key, value in row.items()
+            if key.startswith(prefix)}
+
+
 def new_id(prefix: str) -> str:
     """Stripe-shaped ids: a prefix and 24 random characters (~143 bits)."""
     return f"{prefix}_{secrets.token_urlsafe(18)}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, func, or_, select
 
-from portal.db import Database, Row
+from portal.db import Database, Row, prefixed
 from portal.tables import (
     coupons,
     customers,
@@ -21,8 +21,22 @@ from portal.tables import (
 ENDED = ("canceled", "incomplete_expired")
 
 
+CARD = "card__"
+
+
 async def customer(db: Database, customer_id: str) -> Row | None:
-    return await db.fetch_one(select(customers).where(customers.c.id == customer_id))
+    """The customer, and their default payment method as `card__*` columns (NULL if none)."""
+    return await db.fetch_one(
+        select(customers, *(c.label(CARD + c.name) for c in payment_methods.c))
+        .outerjoin(payment_methods, and_(
+            payment_methods.c.id == customers.c.default_payment_method_id,
+            payment_methods.c.customer_id == customers.c.id))
+        .where(customers.c.id == customer_id))
+
+
+def card_of(customer: Row) -> Row | None:
+    card = prefixed(customer, CARD)
+    return card if card["id"] is not None else None
 
 
 async def current_subscription_items(db: Database, customer_id: str, now: int) -> list[Row]:
@@ -67,13 +81,6 @@ async def current_subscription_items(db: Database, customer_id: str, now: int) -
                   subscription_items.c.id)
     )
     return await db.fetch_all(query)
-
-
-async def payment_method(db: Database, customer_id: str, payment_method_id: str) -> Row | None:
-    return await db.fetch_one(select(payment_methods).where(
-        payment_methods.c.customer_id == customer_id,
-        payment_methods.c.id == payment_method_id,
-    ))
 
 
 async def latest_invoices(db: Database, customer_id: str, limit: int) -> list[Row]:

@@ -80,10 +80,7 @@ async def overview(db: Database, customer_id: str, configuration: Row | None) ->
     customer = await queries.customer(db, customer_id)
     if customer is None:
         raise NotFound()
-    payment_method = None
-    if customer["default_payment_method_id"]:
-        payment_method = await queries.payment_method(
-            db, customer_id, customer["default_payment_method_id"])
+    payment_method = queries.card_of(customer)
     settings = (configuration or {}).get("features", {}).get("subscription_update", {})
     rows = await queries.current_subscription_items(db, customer_id, clock.timestamp())
     return Overview(

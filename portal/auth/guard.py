@@ -5,11 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from portal import i18n
-from portal.auth import service
+from portal.auth import queries, service
 from portal.auth.routes import SESSION_COOKIE
 from portal.db import Row
 from portal.errors import SessionEnded
-from portal.merchant import queries as configurations
 from portal.security import cookie_name
 
 
@@ -25,7 +24,7 @@ async def require_session(request: Request) -> Row:
         raise SessionEnded()
     # The customer's own language comes after ?locale= and the switcher's choice.
     i18n.set_locale(i18n.request_locale(request, session["preferred_locale"]))
-    request.state.configuration = await configurations.by_id(db, session["configuration_id"])
+    request.state.configuration = queries.configuration_of(session)
     request.state.session = session
     request.state.return_url = session["return_url"]
     return session

@@ -5,8 +5,15 @@ from __future__ import annotations
 from sqlalchemy import and_, case, exists, literal, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from portal.db import Database, Row
-from portal.tables import customers, login_codes, portal_sessions, subscriptions, throttles
+from portal.db import Database, Row, prefixed
+from portal.tables import (
+    customers,
+    login_codes,
+    portal_configurations,
+    portal_sessions,
+    subscriptions,
+    throttles,
+)
 
 LIVE_STATUSES = ("active", "trialing", "past_due")
 
@@ -91,12 +98,23 @@ async def insert_session(db: Database, **values: object) -> None:
     await db.execute(portal_sessions.insert().values(**values))
 
 
+CONFIGURATION = "cfg__"  # no column of the tables joined starts so
+
+
 async def session_by_token(db: Database, token_hash: str) -> Row | None:
-    """The session, with its customer's preferred language (one query for every page)."""
+    """The session, its customer's preferred language and its configuration (as `cfg__*`
+    columns): one query for what every page needs."""
     return await db.fetch_one(
-        select(portal_sessions, customers.c.preferred_locale)
+        select(portal_sessions, customers.c.preferred_locale,
+               *(c.label(CONFIGURATION + c.name) for c in portal_configurations.c))
         .join(customers, customers.c.id == portal_sessions.c.customer_id)
+        .join(portal_configurations,
+              portal_configurations.c.id == portal_sessions.c.configuration_id)
         .where(portal_sessions.c.token_hash == token_hash))
+
+
+def configuration_of(session: Row) -> Row:
+    return prefixed(session, CONFIGURATION)
 
 
 async def open_session(db: Database, token_hash: str, new_token_hash: str, now: int,

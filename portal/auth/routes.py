@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal import i18n
-from portal.auth import service
+from portal.auth import queries, service
 from portal.errors import (
     CodeNotAccepted,
     InvalidCodeFormat,
@@ -220,7 +220,7 @@ async def sign_out(request: Request) -> Response:
     configuration = None
     if session is not None:
         await service.end_session(db, session)
-        configuration = await configurations.by_id(db, session["configuration_id"])
+        configuration = queries.configuration_of(session)
     request.state.configuration = configuration or await configurations.default(db)
     request.state.return_url = session and session["return_url"]
     response = render(request, "auth/signed_out.html")

@@ -49,7 +49,7 @@ class TestSignIn:
         assert home.headers["cache-control"] == "no-store"
         before = db.query_count
         assert (await client.get("/p/")).status_code == 200
-        assert db.query_count - before <= 6
+        assert db.query_count - before <= 4
         assert page.css_first("#page").attributes["hx-history"] == "false"
         back = page.css_first(".back-link")
         assert back is None or back.attributes["href"].startswith("https://")
