@@ -11,6 +11,7 @@ from typing import Any
 
 from databases.backends.postgres import PostgresBackend, PostgresConnection
 from databases.backends.sqlite import CompilationContext, SQLiteBackend, SQLiteConnection
+from databases.interfaces import ConnectionBackend
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -54,50 +55,67 @@ class StatementCache:
         return shape
 
 
-class CachedSQLiteConnection(SQLiteConnection):
-    """Cached statements also skip `databases`' record objects: rows come back as plain
-    dicts, each column through its type's result processing (JSON, booleans)."""
+class _CachedRows(ConnectionBackend):
+    """Cached statements skip `databases`' record objects: rows come back as plain dicts,
+    each column through its type's result processing (JSON, booleans). Each driver says
+    how it binds parameters (`_sql`) and fetches (`_rows`)."""
 
     cache: StatementCache
+    _dialect: Dialect
+
+    def _cached(self, query: ClauseElement) -> tuple[SQLCompiler, dict[str, Any]] | None:
+        found = self.cache.lookup(query, self._dialect)
+        return found if found is not None and found[0]._result_columns else None
 
     async def fetch_all(self, query: ClauseElement) -> Any:
-        found = self.cache.lookup(query, self._dialect)
-        if found is None or not found[0]._result_columns:
+        found = self._cached(query)
+        if found is None:
             return await super().fetch_all(query)
-        sql, args = self._sql(*found)
-        assert self._connection is not None
-        async with self._connection.execute(sql, args) as cursor:
-            rows = await cursor.fetchall()
         shape = self.cache.shape(found[0], self._dialect)
-        return [_decoded(shape, row) for row in rows]
+        return [_decoded(shape, row) for row in await self._rows(*self._sql(*found))]
 
     async def fetch_one(self, query: ClauseElement) -> Any:
-        found = self.cache.lookup(query, self._dialect)
-        if found is None or not found[0]._result_columns:
+        found = self._cached(query)
+        if found is None:
             return await super().fetch_one(query)
-        sql, args = self._sql(*found)
-        assert self._connection is not None
-        async with self._connection.execute(sql, args) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else _decoded(self.cache.shape(found[0], self._dialect), row)
+        rows = await self._rows(*self._sql(*found), one=True)
+        return _decoded(self.cache.shape(found[0], self._dialect), rows[0]) if rows else None
 
     async def fetch_val(self, query: ClauseElement, column: Any = 0) -> Any:
-        return _value(await self.fetch_one(query), column)
+        row = await self.fetch_one(query)
+        if isinstance(row, dict):
+            return list(row.values())[column] if isinstance(column, int) else row[column]
+        return None if row is None else row[column]
 
+    @staticmethod
+    def _sql(compiled: SQLCompiler, params: dict[str, Any]) -> tuple[str, list[Any]]:
+        raise NotImplementedError
+
+    async def _rows(self, sql: str, args: list[Any], *, one: bool = False) -> list[Any]:
+        raise NotImplementedError
+
+
+class CachedSQLiteConnection(_CachedRows, SQLiteConnection):
     @staticmethod
     def _sql(compiled: SQLCompiler, params: dict[str, Any]) -> tuple[str, list[Any]]:
         processors: dict[str, Any] = compiled._bind_processors  # type: ignore[assignment]
         return compiled.string, [processors[key](params[key]) if key in processors
                                  else params[key] for key in compiled.positiontup or ()]
 
+    async def _rows(self, sql: str, args: list[Any], *, one: bool = False) -> list[Any]:
+        assert self._connection is not None
+        async with self._connection.execute(sql, args) as cursor:
+            if one:
+                row = await cursor.fetchone()
+                return [] if row is None else [row]
+            return list(await cursor.fetchall())
+
     def _compile(self, query: ClauseElement) -> Any:
         found = self.cache.lookup(query, self._dialect)
         if found is None:
             return super()._compile(query)
-        compiled, params = found
-        processors: dict[str, Any] = compiled._bind_processors  # type: ignore[assignment]
-        args = [processors[key](params[key]) if key in processors else params[key]
-                for key in compiled.positiontup or ()]
+        compiled = found[0]
+        sql, args = self._sql(*found)
         context: Any = self._dialect.execution_ctx_cls()
         context.dialect = self._dialect
         context.result_column_struct = (
@@ -105,7 +123,7 @@ class CachedSQLiteConnection(SQLiteConnection):
             compiled._textual_ordered_columns, compiled._ad_hoc_textual,
             compiled._loose_column_name_matching,
         )
-        return compiled.string, args, compiled._result_columns, CompilationContext(context)
+        return sql, args, compiled._result_columns, CompilationContext(context)
 
 
 class CachedSQLiteBackend(SQLiteBackend):
@@ -119,40 +137,8 @@ class CachedSQLiteBackend(SQLiteBackend):
         return connection
 
 
-class CachedPostgresConnection(PostgresConnection):
-    """As for SQLite: cached statements, rows as dicts (asyncpg already decodes most types;
-    JSON arrives as text and goes through its type's processing)."""
-
-    cache: StatementCache
-
-    async def fetch_all(self, query: ClauseElement) -> Any:
-        found = self.cache.lookup(query, self._dialect)
-        if found is None or not found[0]._result_columns:
-            return await super().fetch_all(query)
-        sql, args = self._sql(*found)
-        assert self._connection is not None
-        shape = self.cache.shape(found[0], self._dialect)
-        return [_decoded(shape, row.values()) for row in await self._connection.fetch(sql, *args)]
-
-    async def fetch_one(self, query: ClauseElement) -> Any:
-        found = self.cache.lookup(query, self._dialect)
-        if found is None or not found[0]._result_columns:
-            return await super().fetch_one(query)
-        sql, args = self._sql(*found)
-        assert self._connection is not None
-        row = await self._connection.fetchrow(sql, *args)
-        return None if row is None else _decoded(self.cache.shape(found[0], self._dialect),
-                                                 row.values())
-
-    async def fetch_val(self, query: ClauseElement, column: Any = 0) -> Any:
-        return _value(await self.fetch_one(query), column)
-
-    def _compile(self, query: ClauseElement) -> Any:
-        found = self.cache.lookup(query, self._dialect)
-        if found is None:
-            return super()._compile(query)
-        sql, args = self._sql(*found)
-        return sql, args, found[0]._result_columns
+class CachedPostgresConnection(_CachedRows, PostgresConnection):
+    """asyncpg decodes most types itself; JSON arrives as text and is processed."""
 
     @staticmethod
     def _sql(compiled: SQLCompiler, params: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -162,16 +148,19 @@ class CachedPostgresConnection(PostgresConnection):
         return sql, [processors[key](value) if key in processors else value
                      for key, value in ordered]
 
+    async def _rows(self, sql: str, args: list[Any], *, one: bool = False) -> list[Any]:
+        assert self._connection is not None
+        if one:
+            row = await self._connection.fetchrow(sql, *args)
+            return [] if row is None else [row.values()]
+        return [row.values() for row in await self._connection.fetch(sql, *args)]
 
-def _decoded(shape: list[tuple[str, Any]], values: Any) -> dict[str, Any]:
-    return {name: process(value) if process and isinstance(value, (int, str, float)) else value
-            for (name, process), value in zip(shape, values, strict=True)}
-
-
-def _value(row: Any, column: Any) -> Any:
-    if isinstance(row, dict):
-        return list(row.values())[column] if isinstance(column, int) else row[column]
-    return None if row is None else row[column]
+    def _compile(self, query: ClauseElement) -> Any:
+        found = self.cache.lookup(query, self._dialect)
+        if found is None:
+            return super()._compile(query)
+        sql, args = self._sql(*found)
+        return sql, args, found[0]._result_columns
 
 
 class CachedPostgresBackend(PostgresBackend):
@@ -183,3 +172,8 @@ class CachedPostgresBackend(PostgresBackend):
         connection = CachedPostgresConnection(self, self._dialect)
         connection.cache = self._cache
         return connection
+
+
+def _decoded(shape: list[tuple[str, Any]], values: Any) -> dict[str, Any]:
+    return {name: process(value) if process and isinstance(value, (int, str, float)) else value
+            for (name, process), value in zip(shape, values, strict=True)}
