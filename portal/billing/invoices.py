@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from portal import clock
 from portal.billing import events, money
 from portal.db import Database, Row, new_id
+from portal.i18n import gettext
 from portal.payments.processor import PaymentProcessor
 from portal.tables import customers, invoice_items, invoice_lines, invoices, payment_methods
 
@@ -27,6 +28,22 @@ class Line:
     proration: bool = False
     period_start: int | None = None
     period_end: int | None = None
+
+
+def period_line(price: Row, quantity: int, start: int, end: int) -> Line:
+    """A period of a price (a row of prices with its product's name) at a quantity."""
+    return Line(gettext("%(quantity)s × %(product)s", quantity=quantity,
+                        product=price["product_name"]),
+                int(price["unit_amount"]) * quantity, price_id=price["id"],
+                product_id=price["product_id"], quantity=quantity, period_start=start,
+                period_end=end)
+
+
+def pending_lines(rows: list[Row]) -> list[Line]:
+    """Waiting invoice items as the lines they become."""
+    return [Line(row["description"] or "", row["amount"], price_id=row["price_id"],
+                 quantity=row["quantity"], proration=True, period_start=row["period_start"],
+                 period_end=row["period_end"]) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -11,21 +11,16 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, select, update
 
 from portal import clock
-from portal.billing import events, invoices, money
-from portal.billing.invoices import Coupon, Draft, Line
+from portal.billing import events, invoices, money, queries
+from portal.billing.invoices import Coupon, Draft
 from portal.db import Database, Row
-from portal.i18n import gettext
 from portal.payments.processor import PaymentProcessor
 from portal.tables import (
-    coupons,
     customers,
     discounts,
-    invoice_items,
-    prices,
-    products,
     subscription_items,
     subscriptions,
 )
@@ -54,25 +49,6 @@ async def _lock(db: Database, subscription_id: str, now: int) -> Row | None:
     return await db.fetch_one(query)
 
 
-async def _items(db: Database, subscription_id: str) -> list[Row]:
-    return await db.fetch_all(
-        select(subscription_items.c.id.label("item_id"), subscription_items.c.quantity, prices,
-               products.c.name.label("product_name"))
-        .join(prices, prices.c.id == subscription_items.c.price_id)
-        .join(products, products.c.id == prices.c.product_id)
-        .where(subscription_items.c.subscription_id == subscription_id)
-        .order_by(subscription_items.c.created, subscription_items.c.id))
-
-
-async def _discount(db: Database, subscription_id: str, at: int) -> Row | None:
-    return await db.fetch_one(
-        select(discounts.c.id.label("discount_id"), coupons)
-        .join(coupons, coupons.c.id == discounts.c.coupon_id)
-        .where(discounts.c.subscription_id == subscription_id, discounts.c.start <= at,
-               or_(discounts.c.end.is_(None), discounts.c.end > at))
-        .order_by(discounts.c.start.desc()).limit(1))
-
-
 async def renew(db: Database, subscription_id: str) -> bool:
     """Move one subscription past its period end; False when there was nothing to do (or
     another worker holds it). The invoice it makes is charged by `collect_due`."""
@@ -93,7 +69,7 @@ async def renew(db: Database, subscription_id: str) -> bool:
             await db.execute(subscription_items.update()
                              .where(subscription_items.c.subscription_id == sub["id"])
                              .values(price_id=change["price"], quantity=change["quantity"]))
-        items = await _items(db, sub["id"])
+        items = await queries.items(db, sub["id"])
         first = items[0]
         end = money.add_interval(start, first["interval"], first["interval_count"])
         pause = sub["pause_collection"]
@@ -114,18 +90,11 @@ async def renew(db: Database, subscription_id: str) -> bool:
 
 
 async def _invoice(db: Database, sub: Row, items: list[Row], start: int, end: int) -> None:
-    pending = await db.fetch_all(select(invoice_items).where(
-        invoice_items.c.subscription_id == sub["id"], invoice_items.c.invoice_id.is_(None)))
-    lines = [Line(gettext("%(quantity)s × %(product)s", quantity=item["quantity"],
-                          product=item["product_name"]),
-                  item["unit_amount"] * item["quantity"], price_id=item["id"],
-                  product_id=item["product_id"], quantity=item["quantity"], period_start=start,
-                  period_end=end)
+    pending = await queries.pending_items(db, sub["id"])
+    lines = [invoices.period_line(item, item["quantity"], start, end)
              for item in items if item["usage_type"] == "licensed"]
-    lines += [Line(row["description"] or "", row["amount"], price_id=row["price_id"],
-                   quantity=row["quantity"], proration=True, period_start=row["period_start"],
-                   period_end=row["period_end"]) for row in pending]
-    discount = await _discount(db, sub["id"], start)
+    lines += invoices.pending_lines(pending)
+    discount = await queries.active_discount(db, sub["id"], start)
     balance = await db.fetch_val(select(customers.c.balance)
                                  .where(customers.c.id == sub["customer_id"]))
     draft = Draft(items[0]["currency"], lines, Coupon.of(discount), int(balance or 0))
@@ -133,7 +102,7 @@ async def _invoice(db: Database, sub: Row, items: list[Row], start: int, end: in
         await db.execute(update(discounts).where(discounts.c.id == discount["discount_id"])
                          .values(end=start))
     await invoices.write(db, draft, customer_id=sub["customer_id"],
-                                subscription_id=sub["id"], billing_reason="subscription_cycle",
+                         subscription_id=sub["id"], billing_reason="subscription_cycle",
                          period_start=start, period_end=end,
                          pending_item_ids=[row["id"] for row in pending],
                          auto_collect=sub["collection_method"] == "charge_automatically")

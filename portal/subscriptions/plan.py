@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portal.billing import money
-from portal.billing.invoices import Coupon, Draft, Line
+from portal.billing.invoices import Coupon, Draft, Line, period_line
 from portal.db import Row
 from portal.i18n import gettext
 
@@ -51,14 +51,6 @@ def _amount(price: Row, quantity: int) -> int:
     return int(price["unit_amount"]) * quantity
 
 
-def _period_line(price: Row, quantity: int, start: int, end: int) -> Line:
-    return Line(
-        description=gettext("%(quantity)s × %(product)s", quantity=quantity,
-                            product=price["product_name"]),
-        amount=_amount(price, quantity), price_id=price["id"], product_id=price["product_id"],
-        quantity=quantity, period_start=start, period_end=end)
-
-
 def is_downgrade(current: Row, quantity: int, price: Row, new_quantity: int,
                  conditions: list[str]) -> bool:
     """Whether the configuration wants this change at the period end instead of now."""
@@ -93,7 +85,7 @@ def plan_change(ctx: Context, price: Row, quantity: int, coupon: Coupon | None,
                 next_coupon = None
         renewal_end = money.add_interval(next_date, price["interval"], price["interval_count"])
         next_lines = [*ctx.pending, *pending,
-                      _period_line(price, quantity, next_date, renewal_end)]
+                      period_line(price, quantity, next_date, renewal_end)]
         return Plan(mode, price, quantity, coupon, now_draft, pending, next_date,
                     Draft(price["currency"], next_lines, next_coupon, balance), *period, now)
 
@@ -105,7 +97,7 @@ def plan_change(ctx: Context, price: Row, quantity: int, coupon: Coupon | None,
         if ctx.settings.get("trial_update_behavior") == "continue_trial":
             return plan("trial_continues", None, [], end, (start, end))
         new_end = money.add_interval(now, price["interval"], price["interval_count"])
-        return plan("trial_ends", [_period_line(price, quantity, now, new_end)], [], new_end,
+        return plan("trial_ends", [period_line(price, quantity, now, new_end)], [], new_end,
                     (now, new_end))
     if is_downgrade(current, old_quantity, price, quantity, conditions):
         return plan("scheduled", None, [], end, (start, end))
@@ -118,7 +110,7 @@ def plan_change(ctx: Context, price: Row, quantity: int, coupon: Coupon | None,
     if not same_interval:
         # A different interval starts a new period now, charged in full.
         new_end = money.add_interval(now, price["interval"], price["interval_count"])
-        return plan("new_period", [*credit, _period_line(price, quantity, now, new_end)], [],
+        return plan("new_period", [*credit, period_line(price, quantity, now, new_end)], [],
                     new_end, (now, new_end))
     if behavior == "none":
         return plan("prorate", None, [], end, (start, end))

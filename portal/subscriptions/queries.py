@@ -11,12 +11,10 @@ from portal.tables import (
     coupons,
     customers,
     discounts,
-    invoice_items,
     invoices,
     prices,
     products,
     promotion_codes,
-    subscription_items,
     subscriptions,
 )
 
@@ -24,17 +22,6 @@ from portal.tables import (
 async def subscription(db: Database, customer_id: str, subscription_id: str) -> Row | None:
     return await db.fetch_one(select(subscriptions).where(
         subscriptions.c.id == subscription_id, subscriptions.c.customer_id == customer_id))
-
-
-async def items(db: Database, subscription_id: str) -> list[Row]:
-    """The items with their prices and products."""
-    return await db.fetch_all(
-        select(subscription_items.c.id.label("item_id"), subscription_items.c.quantity,
-               prices, products.c.name.label("product_name"))
-        .join(prices, prices.c.id == subscription_items.c.price_id)
-        .join(products, products.c.id == prices.c.product_id)
-        .where(subscription_items.c.subscription_id == subscription_id)
-        .order_by(subscription_items.c.created, subscription_items.c.id))
 
 
 async def prices_of_products(db: Database, product_ids: list[str]) -> list[Row]:
@@ -50,16 +37,6 @@ async def prices_of_products(db: Database, product_ids: list[str]) -> list[Row]:
 
 async def customer(db: Database, customer_id: str) -> Row | None:
     return await db.fetch_one(select(customers).where(customers.c.id == customer_id))
-
-
-async def active_discount(db: Database, subscription_id: str, now: int) -> Row | None:
-    """The subscription's discount in force, with its coupon."""
-    return await db.fetch_one(
-        select(discounts.c.id.label("discount_id"), discounts.c.end, coupons)
-        .join(coupons, coupons.c.id == discounts.c.coupon_id)
-        .where(discounts.c.subscription_id == subscription_id, discounts.c.start <= now,
-               or_(discounts.c.end.is_(None), discounts.c.end > now))
-        .order_by(discounts.c.start.desc()).limit(1))
 
 
 async def promotion(db: Database, code_normalized: str) -> Row | None:
@@ -79,12 +56,6 @@ async def has_paid(db: Database, customer_id: str) -> bool:
         invoices.c.customer_id == customer_id, invoices.c.status == "paid",
         invoices.c.amount_paid > 0).limit(1))
     return paid is not None
-
-
-async def pending_items(db: Database, subscription_id: str) -> list[Row]:
-    return await db.fetch_all(select(invoice_items).where(
-        invoice_items.c.subscription_id == subscription_id, invoice_items.c.invoice_id.is_(None))
-        .order_by(invoice_items.c.created, invoice_items.c.id))
 
 
 async def bump_version(db: Database, subscription_id: str, version: int,
@@ -123,17 +94,7 @@ async def end_discounts(db: Database, subscription_id: str, now: int) -> None:
         or_(discounts.c.end.is_(None), discounts.c.end > now)).values(end=now))
 
 
-
-
 async def set_status(db: Database, subscription_id: str, status: str) -> None:
     await db.execute(update(subscriptions).where(subscriptions.c.id == subscription_id)
                      .values(status=status))
 
-
-async def invoice_paid(db: Database, subscription_id: str) -> bool:
-    """Whether the subscription's latest invoice is paid."""
-    status = await db.fetch_val(select(invoices.c.status)
-                                .where(invoices.c.subscription_id == subscription_id)
-                                .order_by(invoices.c.created.desc(), invoices.c.id.desc())
-                                .limit(1))
-    return bool(status == "paid")

@@ -69,7 +69,7 @@ async def confirm_update(request: Request) -> Response:
     db = request.app.state.db
     try:
         version = int(str(form.get("version", "")))
-        plan = await service.apply(db, processor_for(db), offer, change, version)
+        applied = await service.apply(db, processor_for(db), offer, change, version)
     except (SubscriptionChanged, ValueError):
         # Two tabs, or a double submit: show the plan as it is now.
         fresh = await service.offer(db, request.state.configuration,
@@ -78,10 +78,9 @@ async def confirm_update(request: Request) -> Response:
         return render(request, "subscriptions/update.html", {
             **_picker(request, fresh), "change": None, "plan": None,
             "error": SubscriptionChanged()}, status_code=409)
-    notice = "scheduled" if plan.mode == "scheduled" else "updated"
-    if plan.now is not None and plan.now.amount_due:
-        paid = await queries.invoice_paid(db, offer.context.subscription["id"])
-        notice = "updated" if paid else "payment_failed"
+    notice = "scheduled" if applied.plan.mode == "scheduled" else "updated"
+    if applied.payment_failed:
+        notice = "payment_failed"
     return RedirectResponse(f"{path_for(request, 'account:home')}?notice={notice}",
                             status_code=303)
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from portal import clock
 from portal.billing import events, invoices, money
-from portal.billing.invoices import Coupon, Line
+from portal.billing import queries as billing
+from portal.billing.invoices import Coupon
 from portal.db import Database, Row, new_id
 from portal.i18n import N_
 from portal.i18n import money as format_money
@@ -98,19 +99,16 @@ async def offer(db: Database, configuration: Row, customer_id: str, subscription
     subscription = await queries.subscription(db, customer_id, subscription_id)
     if subscription is None:
         raise SubscriptionNotFound()
-    items = await queries.items(db, subscription_id)
+    items = await billing.items(db, subscription_id)
     settings = configuration["features"].get("subscription_update", {})
     reason = why_not_changeable(subscription, items, settings)
     if reason is not None:
         raise UpdateNotAllowed(WHY_NOT[reason],
                                business=configuration["business_profile"]["name"])
-    discount = await queries.active_discount(db, subscription_id, now)
+    discount = await billing.active_discount(db, subscription_id, now)
     customer = await queries.customer(db, customer_id)
     assert customer is not None
-    pending = [Line(description=row["description"], amount=row["amount"],
-                    price_id=row["price_id"], quantity=row["quantity"], proration=True,
-                    period_start=row["period_start"], period_end=row["period_end"])
-               for row in await queries.pending_items(db, subscription_id)]
+    pending = invoices.pending_lines(await billing.pending_items(db, subscription_id))
     context = Context(subscription, items[0], settings, Coupon.of(discount),
                       bool(discount and discount["duration"] == "once"),
                       int(customer["balance"]), pending)
@@ -208,9 +206,16 @@ async def preview(db: Database, offer: Offer, request: Request) -> tuple[Plan, R
     return plan_change(offer.context, price, quantity, coupon, once, _moment(request)), promo
 
 
+@dataclass(frozen=True)
+class Applied:
+    plan: Plan
+    payment_failed: bool = False  # the invoice made now is left open, the subscription past due
+
+
 async def apply(db: Database, processor: PaymentProcessor, offer: Offer, request: Request,
-                version: int) -> Plan:
+                version: int) -> Applied:
     """Make the change exactly as previewed, in one transaction (the charge included)."""
+    payment_failed = False
     async with db.transaction():
         plan, promo = await preview(db, offer, request)
         sub = offer.context.subscription
@@ -257,7 +262,8 @@ async def apply(db: Database, processor: PaymentProcessor, offer: Offer, request
             if invoice["status"] == "open" and not await invoices.collect(
                     db, processor, invoice, await _payment_method(db, sub)):
                 await queries.set_status(db, sub["id"], "past_due")
-    return plan
+                payment_failed = True
+    return Applied(plan, payment_failed)
 
 
 async def _attach_discount(db: Database, sub: Row, promo: Row, now: int) -> None:
