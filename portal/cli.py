@@ -138,13 +138,9 @@ def cmd_mail_test(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_session_create(settings: Settings, args: argparse.Namespace) -> None:
-    async def run(db: Database) -> str:
-        _, url = await auth.create_session(
-            db, settings, customer_id=args.customer_id, configuration_id=args.configuration,
-            return_url=args.return_url, locale=args.locale)
-        return url
-
-    print(asyncio.run(_with_db(settings, run)))
+    print(asyncio.run(_with_db(settings, lambda db: auth.create_session(
+        db, settings, customer_id=args.customer_id, configuration_id=args.configuration,
+        return_url=args.return_url, locale=args.locale))))
 
 
 def cmd_secure_mode_secret(settings: Settings, args: argparse.Namespace) -> None:

@@ -115,7 +115,7 @@ async def session_cookie(settings: Settings, customer_id: str) -> tuple[str, int
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         db = app.state.db
-        _, url = await auth.create_session(db, settings, customer_id=customer_id)
+        url = await auth.create_session(db, settings, customer_id=customer_id)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as client:
             await client.get(url.removeprefix(settings.base_url))

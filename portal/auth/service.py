@@ -239,10 +239,10 @@ class SessionRequestError(Exception):
 
 async def create_session(db: Database, settings: Settings, *, customer_id: str,
                          configuration_id: str | None = None, return_url: str | None = None,
-                         locale: str | None = None) -> tuple[Row, str]:
-    """A merchant-created session: returns it and its one-time URL (valid 5 minutes).
+                         locale: str | None = None) -> str:
+    """A merchant-created session: returns its one-time URL (valid 5 minutes).
     The command line uses this now; the HTTP API will call the same."""
-    if await queries.customer_exists(db, customer_id) is False:
+    if not await queries.customer_exists(db, customer_id):
         raise SessionRequestError(f"No such customer: {customer_id}")
     configuration = await (configurations.by_id(db, configuration_id) if configuration_id
                            else configurations.default(db))
@@ -259,15 +259,12 @@ async def create_session(db: Database, settings: Settings, *, customer_id: str,
     locale = None if locale in (None, "auto") else i18n.match(locale)
     token = new_token()
     now = clock.timestamp()
-    session_id = new_id("bps")
     await queries.insert_session(
-        db, id=session_id, token_hash=session_hash(settings, token), customer_id=customer_id,
+        db, id=new_id("bps"), token_hash=session_hash(settings, token), customer_id=customer_id,
         configuration_id=configuration_id, origin="api", return_url=return_url, locale=locale,
         flow=None, opened_at=None, last_seen=None, created=now,
     )
-    session = await queries.session_by_token(db, session_hash(settings, token))
-    assert session is not None
-    return session, f"{settings.base_url}/p/session/{token}"
+    return f"{settings.base_url}/p/session/{token}"
 
 
 async def open_session(db: Database, settings: Settings, url_token: str) -> tuple[Row, str]:

@@ -34,7 +34,7 @@ async def shop(db: Database) -> dict[str, Any]:
 
 async def session_url(db: Database, settings: Settings, shop: dict[str, Any],
                       **options: Any) -> str:
-    _, url = await service.create_session(db, settings, customer_id=shop["customer"]["id"],
+    url = await service.create_session(db, settings, customer_id=shop["customer"]["id"],
                                           **options)
     return url.removeprefix(settings.base_url)
 

@@ -81,7 +81,7 @@ class Shop:
             customers=[cus], payment_methods=[pm], subscriptions=[sub], invoices=history,
             coupons=coupons or [], promotion_codes=promotion_codes or [])
         clock.advance(later)
-        _, url = await auth.create_session(self.db, self.settings, customer_id=cus["id"],
+        url = await auth.create_session(self.db, self.settings, customer_id=cus["id"],
                                            configuration_id=config["id"])
         self.client.cookies.clear()
         assert (await self.client.get(url.removeprefix(self.settings.base_url))).status_code == 303
