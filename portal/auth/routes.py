@@ -26,6 +26,7 @@ from portal.templating import render
 
 LOGIN_COOKIE = "portal_login"
 SESSION_COOKIE = "portal_session"
+LOGIN_COOKIE_AGE = service.CODE_LIFETIME + 300  # the code's life, and time to type it
 
 
 def _settings(request: Request) -> Settings:
@@ -47,7 +48,7 @@ def _login_state(request: Request) -> dict[str, Any]:
     settings = _settings(request)
     value = signed_value(settings.secret_key, "login",
                          request.cookies.get(cookie_name(LOGIN_COOKIE, https=settings.https)),
-                         max_age=service.CODE_LIFETIME + 300)
+                         max_age=LOGIN_COOKIE_AGE)
     if isinstance(value, dict) and value.get("link") == request.path_params["link_id"]:
         return value
     return {}
@@ -64,7 +65,7 @@ def _redirect(request: Request, name: str, state: dict[str, Any] | None = None, 
             cookie_name(LOGIN_COOKIE, https=settings.https),
             signer(settings.secret_key, "login").dumps(
                 {**state, "link": request.path_params["link_id"]}),
-            max_age=service.CODE_LIFETIME + 300, httponly=True, secure=settings.https,
+            max_age=LOGIN_COOKIE_AGE, httponly=True, secure=settings.https,
             samesite="lax")
     return response
 
