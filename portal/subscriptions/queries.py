@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, or_, select, update
 
 from portal.db import Database, Row
 from portal.tables import (
@@ -70,22 +70,20 @@ async def bump_version(db: Database, subscription_id: str, version: int,
 
 
 async def redeem(db: Database, promotion_id: str, coupon_id: str) -> bool:
-    """Count a redemption, unless a limit was reached meanwhile."""
-    promo = await db.fetch_one(
-        update(promotion_codes)
-        .where(promotion_codes.c.id == promotion_id,
-               or_(promotion_codes.c.max_redemptions.is_(None),
-                   promotion_codes.c.times_redeemed < promotion_codes.c.max_redemptions))
-        .values(times_redeemed=promotion_codes.c.times_redeemed + 1)
-        .returning(promotion_codes.c.id))
-    coupon = await db.fetch_one(
-        update(coupons)
-        .where(coupons.c.id == coupon_id,
-               or_(coupons.c.max_redemptions.is_(None),
-                   coupons.c.times_redeemed < coupons.c.max_redemptions))
-        .values(times_redeemed=coupons.c.times_redeemed + 1)
-        .returning(coupons.c.id))
-    return promo is not None and coupon is not None
+    """Count a redemption of the code and its coupon, unless a limit was reached meanwhile
+    (False: the caller's transaction is then rolled back)."""
+    return (await _count_redemption(db, promotion_codes, promotion_id)
+            and await _count_redemption(db, coupons, coupon_id))
+
+
+async def _count_redemption(db: Database, table: Table, row_id: str) -> bool:
+    row = await db.fetch_one(
+        update(table)
+        .where(table.c.id == row_id, or_(table.c.max_redemptions.is_(None),
+                                         table.c.times_redeemed < table.c.max_redemptions))
+        .values(times_redeemed=table.c.times_redeemed + 1)
+        .returning(table.c.id))
+    return row is not None
 
 
 async def end_discounts(db: Database, subscription_id: str, now: int) -> None:
