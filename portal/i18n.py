@@ -12,7 +12,12 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal, get_currency_precision
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_currency_precision,
+)
 from babel.support import NullTranslations, Translations
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -138,6 +143,11 @@ def number(value: int | Decimal) -> str:
     return format_decimal(value, locale=babel_locale())
 
 
+def percent(value: int | Decimal) -> str:
+    """Whole percents in the locale's format (`20` → `20 %` in fr, `20%` in en)."""
+    return format_percent(Decimal(value) / 100, locale=babel_locale())
+
+
 def _when(value: int | datetime) -> datetime:
     return value if isinstance(value, datetime) else to_datetime(value)
 
@@ -152,7 +162,8 @@ def datetime_(value: int | datetime | None, format: str = "medium") -> str:
                                                     tzinfo=None, locale=babel_locale())
 
 
-FILTERS = {"money": money, "number": number, "date": date, "datetime": datetime_}
+FILTERS = {"money": money, "number": number, "percent": percent, "date": date,
+           "datetime": datetime_}
 
 
 def request_locale(request: Request, preferred: str | None = None) -> str:

@@ -239,7 +239,7 @@ invoices = Table(
     _id(),
     _ref("customer_id", "customers.id", cascade=True),
     _ref("subscription_id", "subscriptions.id", nullable=True),
-    Column("number", String(64)),
+    Column("number", String(64), unique=True),  # given when finalized (drafts have none)
     Column("status", String(16), nullable=False),  # draft | open | paid | void | uncollectible
     Column("billing_reason", String(32)),
     Column("currency", String(3), nullable=False),
@@ -256,6 +256,15 @@ invoices = Table(
     # Automatic collection: how many charges were tried, and when the next one is due.
     Column("attempt_count", Integer, nullable=False, default=0),
     Column("next_payment_attempt", BigInteger),
+    # The charge in flight: its idempotency key is committed before the processor is called.
+    Column("charge_key", String(128)),
+    Column("charge_started_at", BigInteger),
+    # Applied when finalized: what it moves on the customer's balance, and the discount it
+    # uses (a one-time discount ends with it).
+    Column("balance_change", BigInteger, nullable=False, default=0),
+    Column("discount_id", String(64)),
+    # A draft paid while the customer waits: the subscription change its payment completes.
+    Column("change_on_payment", JSON),
     _livemode(),
     _created(),
     # A renewal happens once per subscription and period, whatever the number of workers.
@@ -271,6 +280,9 @@ invoice_lines = Table(
     _id(),
     _ref("invoice_id", "invoices.id", cascade=True),
     _ref("price_id", "prices.id", nullable=True),
+    # period | unused_time | remaining_time, worded when shown; NULL for imported lines,
+    # which keep the description they came with.
+    Column("kind", String(16)),
     Column("description", Text),
     Column("amount", BigInteger, nullable=False),
     Column("quantity", Integer),
@@ -289,6 +301,7 @@ invoice_items = Table(
     _ref("subscription_id", "subscriptions.id", cascade=True),
     _ref("price_id", "prices.id", nullable=True),
     _ref("invoice_id", "invoices.id", nullable=True),  # NULL until invoiced
+    Column("kind", String(16)),  # as on invoice_lines
     Column("description", Text),
     Column("currency", String(3), nullable=False),
     Column("amount", BigInteger, nullable=False),
@@ -311,7 +324,18 @@ processor_charges = Table(
     Column("amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("outcome", String(32), nullable=False),  # succeeded | card_declined | …
+    Column("refunded_at", BigInteger),
     _created(),
+)
+
+# The business's invoice numbers: one prefix and one sequence (`QMA-0079`), continued from
+# imported invoices by the loader.
+invoice_numbering = Table(
+    "invoice_numbering",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("prefix", String(16), nullable=False),
+    Column("next_number", BigInteger, nullable=False),
 )
 
 # Test mode only: how far `portal clock advance` has moved time, shared by every process.

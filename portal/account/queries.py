@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, select
 
+from portal.billing.queries import DISCOUNT_COLUMNS, PRICE_COLUMNS, discount_in_force
 from portal.db import Database, Row, prefixed
 from portal.tables import (
     coupons,
@@ -14,6 +15,7 @@ from portal.tables import (
     payment_methods,
     prices,
     products,
+    promotion_codes,
     subscription_items,
     subscriptions,
 )
@@ -22,6 +24,8 @@ ENDED = ("canceled", "incomplete_expired")
 
 
 CARD = "card__"
+PENDING = "pending__"
+SCHEDULED = "scheduled__"
 
 
 async def customer(db: Database, customer_id: str) -> Row | None:
@@ -39,48 +43,71 @@ def card_of(customer: Row) -> Row | None:
     return card if card["id"] is not None else None
 
 
-async def current_subscription_items(db: Database, customer_id: str, now: int) -> list[Row]:
-    """One row per item of each subscription that has not ended, with its price, product,
-    discount in force and prorations waiting for the next invoice (one query)."""
-    discount_in_force = and_(discounts.c.subscription_id == subscriptions.c.id,
-                             discounts.c.start <= now,
-                             or_(discounts.c.end.is_(None), discounts.c.end > now))
-    pending = (select(func.coalesce(func.sum(invoice_items.c.amount), 0))
-               .where(invoice_items.c.subscription_id == subscriptions.c.id,
-                      invoice_items.c.invoice_id.is_(None))
-               .scalar_subquery())
+_pending_price = prices.alias("pending_price")
+_scheduled_price = prices.alias("scheduled_price")
+_scheduled_product = products.alias("scheduled_product")
+
+
+async def current_subscriptions(db: Database, customer_id: str, now: int) -> list[Row]:
+    """Everything the next invoice of each subscription that has not ended depends on, in one
+    query: a row per item and waiting adjustment (`pending__*`), with the price and product,
+    the discount in force, and the price of a change scheduled for the period end
+    (`scheduled__*`)."""
+    scheduled_price_id = subscriptions.c.pending_update["price"].as_string()
     query = (
         select(
             subscriptions,
             subscription_items.c.id.label("item_id"),
             subscription_items.c.quantity,
-            prices.c.id.label("price_id"),
-            prices.c.currency,
-            prices.c.unit_amount,
-            prices.c.interval,
-            prices.c.interval_count,
-            prices.c.usage_type,
-            products.c.id.label("product_id"),
-            products.c.name.label("product_name"),
-            products.c.unit_label,
-            coupons.c.id.label("coupon_id"),
-            coupons.c.percent_off,
-            coupons.c.amount_off,
-            coupons.c.applies_to_products,
-            pending.label("pending_amount"),
+            *PRICE_COLUMNS,
+            *DISCOUNT_COLUMNS,
+            invoice_items.c.id.label(PENDING + "id"),
+            invoice_items.c.kind.label(PENDING + "kind"),
+            invoice_items.c.amount.label(PENDING + "amount"),
+            invoice_items.c.price_id.label(PENDING + "price_id"),
+            _pending_price.c.product_id.label(PENDING + "product_id"),
+            invoice_items.c.quantity.label(PENDING + "quantity"),
+            invoice_items.c.period_start.label(PENDING + "period_start"),
+            invoice_items.c.period_end.label(PENDING + "period_end"),
+            invoice_items.c.description.label(PENDING + "description"),
+            *(c.label(SCHEDULED + c.name) for c in (
+                _scheduled_price.c.id, _scheduled_price.c.product_id,
+                _scheduled_price.c.unit_amount, _scheduled_price.c.currency,
+                _scheduled_price.c.interval, _scheduled_price.c.interval_count,
+                _scheduled_price.c.usage_type)),
+            _scheduled_product.c.name.label(SCHEDULED + "product_name"),
         )
         .join(subscription_items, subscription_items.c.subscription_id == subscriptions.c.id)
         .join(prices, prices.c.id == subscription_items.c.price_id)
         .join(products, products.c.id == prices.c.product_id)
-        .outerjoin(discounts, discount_in_force)
+        .outerjoin(discounts, discount_in_force(subscriptions.c.id, now))
         .outerjoin(coupons, coupons.c.id == discounts.c.coupon_id)
+        .outerjoin(promotion_codes, promotion_codes.c.id == discounts.c.promotion_code_id)
+        .outerjoin(invoice_items, and_(invoice_items.c.subscription_id == subscriptions.c.id,
+                                       invoice_items.c.invoice_id.is_(None)))
+        .outerjoin(_pending_price, _pending_price.c.id == invoice_items.c.price_id)
+        .outerjoin(_scheduled_price, _scheduled_price.c.id == scheduled_price_id)
+        .outerjoin(_scheduled_product, _scheduled_product.c.id == _scheduled_price.c.product_id)
         .where(subscriptions.c.customer_id == customer_id,
                # Not `NOT IN (…)`: a list makes the statement uncacheable (db_backends.py).
                *(subscriptions.c.status != status for status in ENDED))
-        .order_by(subscriptions.c.created.desc(), subscriptions.c.id, subscription_items.c.created,
-                  subscription_items.c.id)
+        .order_by(subscriptions.c.created.desc(), subscriptions.c.id,
+                  subscription_items.c.created, subscription_items.c.id,
+                  invoice_items.c.created, invoice_items.c.id)
     )
     return await db.fetch_all(query)
+
+
+def pending_of(row: Row) -> Row | None:
+    pending = prefixed(row, PENDING)
+    return pending if pending["id"] is not None else None
+
+
+def scheduled_of(row: Row) -> Row | None:
+    scheduled = prefixed(row, SCHEDULED)
+    if scheduled["id"] is None:
+        return None
+    return {**scheduled, "price_id": scheduled["id"]}
 
 
 async def latest_invoices(db: Database, customer_id: str, limit: int) -> list[Row]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from portal import clock
 from portal.account import queries
-from portal.billing.invoices import Coupon, Draft, Line
+from portal.billing.invoices import pending_lines
+from portal.billing.upcoming import Billing, Discount, Item, Upcoming, next_invoice
 from portal.db import Database, Row
 from portal.errors import NotFound
 from portal.subscriptions.service import WHY_NOT, why_not_changeable
@@ -15,47 +16,31 @@ from portal.subscriptions.service import WHY_NOT, why_not_changeable
 LATEST_INVOICES = 5
 
 
-@dataclass
+@dataclass(frozen=True)
 class SubscriptionView:
-    row: Row
-    items: list[Row] = field(default_factory=list)
-    why_not_changeable: str | None = None  # a WHY_NOT message, or None when it can change
-    balance: int = 0
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.row[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    subscription: Row
+    billing: Billing
+    scheduled: Item | None  # the plan a scheduled change brings at the period end
+    next: Upcoming | None  # the next invoice: what the billing clock will write
+    why_not_changeable: str | None  # a WHY_NOT message, or None when it can change
 
     @property
-    def currency(self) -> str:
-        return str(self.items[0]["currency"])
+    def items(self) -> list[Item]:
+        return self.billing.items
 
     @property
-    def next_invoice(self) -> Draft:
-        """The next invoice as it stands: the plan, waiting prorations, discount, balance —
-        computed by the same code that will write it."""
-        item = self.items[0]
-        lines = [Line("", i["unit_amount"] * i["quantity"], product_id=i["product_id"])
-                 for i in self.items if i["usage_type"] == "licensed"]
-        if item["pending_amount"]:
-            lines.append(Line("", int(item["pending_amount"])))
-        coupon = None
-        if item["coupon_id"]:
-            coupon = Coupon(item["coupon_id"], item["percent_off"], item["amount_off"],
-                            item["applies_to_products"])
-        return Draft(self.currency, lines, coupon, self.balance)
+    def discount(self) -> Discount | None:
+        return self.billing.discount
 
     @property
     def ends_at(self) -> int | None:
-        if self.row["cancel_at_period_end"]:
-            return int(self.row["current_period_end"])
-        cancel_at: int | None = self.row["cancel_at"]
+        if self.subscription["cancel_at_period_end"]:
+            return int(self.subscription["current_period_end"])
+        cancel_at: int | None = self.subscription["cancel_at"]
         return cancel_at
 
 
-@dataclass
+@dataclass(frozen=True)
 class Overview:
     customer: Row
     subscriptions: list[SubscriptionView]
@@ -63,29 +48,39 @@ class Overview:
     invoices: list[Row]
 
 
-def _group(rows: list[Row], settings: dict[str, Any], balance: int) -> list[SubscriptionView]:
-    views: dict[str, SubscriptionView] = {}
+def _views(rows: list[Row], settings: dict[str, Any], balance: int) -> list[SubscriptionView]:
+    """One view per subscription from the query's row per (item, waiting adjustment)."""
+    grouped: dict[str, list[Row]] = {}
     for row in rows:
-        view = views.get(row["id"])
-        if view is None:
-            view = views[row["id"]] = SubscriptionView(row, balance=balance)
-        view.items.append(row)
-    for view in views.values():
-        reason = why_not_changeable(view.row, view.items, settings)
-        view.why_not_changeable = WHY_NOT[reason] if reason else None
-    return list(views.values())
+        grouped.setdefault(row["id"], []).append(row)
+    views = []
+    for group in grouped.values():
+        first = group[0]
+        items = {row["item_id"]: Item.of(row) for row in group}
+        pending = {p["id"]: p for row in group if (p := queries.pending_of(row))}
+        billing = Billing(first, list(items.values()), pending_lines(list(pending.values())),
+                          Discount.of(first), balance, list(pending))
+        scheduled_row = queries.scheduled_of(first)
+        scheduled = None
+        if scheduled_row is not None and first["pending_update"]:
+            scheduled = Item.of(scheduled_row, quantity=first["pending_update"]["quantity"],
+                                item_id=billing.items[0].item_id)
+        reason = why_not_changeable(first, billing.items, settings)
+        views.append(SubscriptionView(first, billing, scheduled,
+                                      next_invoice(billing, scheduled),
+                                      WHY_NOT[reason] if reason else None))
+    return views
 
 
 async def overview(db: Database, customer_id: str, configuration: Row | None) -> Overview:
     customer = await queries.customer(db, customer_id)
     if customer is None:
         raise NotFound()
-    payment_method = queries.card_of(customer)
     settings = (configuration or {}).get("features", {}).get("subscription_update", {})
-    rows = await queries.current_subscription_items(db, customer_id, clock.timestamp())
+    rows = await queries.current_subscriptions(db, customer_id, clock.timestamp())
     return Overview(
         customer=customer,
-        subscriptions=_group(rows, settings, int(customer["balance"])),
-        default_payment_method=payment_method,
+        subscriptions=_views(rows, settings, int(customer["balance"])),
+        default_payment_method=queries.card_of(customer),
         invoices=await queries.latest_invoices(db, customer_id, LATEST_INVOICES),
     )

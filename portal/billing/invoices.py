@@ -1,49 +1,52 @@
-"""Invoices: one way to total them, write them and collect them, for changes and renewals."""
+"""Invoices: their lines, how they are totalled, and how they are written.
+
+One `Draft` computes every invoice the portal shows or writes (a preview's "due today", the
+next invoice on the overview, a renewal, a final invoice), so what a customer is shown is
+what they are charged."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
-
 from portal import clock
-from portal.billing import events, money
+from portal.billing import events, money, queries
 from portal.db import Database, Row, new_id
-from portal.i18n import gettext
-from portal.payments.processor import PaymentProcessor
-from portal.tables import customers, invoice_items, invoice_lines, invoices, payment_methods
 
-RETRY_DELAYS = (3 * 86400, 5 * 86400, 7 * 86400)
-"""After a failed automatic charge: when to try again (then the invoice is left open)."""
+
+class LineKind(StrEnum):
+    """What a line is; pages, mails and documents word it in the reader's language."""
+
+    PERIOD = "period"  # a period of a plan: "3 x Team"
+    UNUSED_TIME = "unused_time"  # proration credit: "Unused time on 3 x Team"
+    REMAINING_TIME = "remaining_time"  # proration charge: "Remaining time on 3 x Team"
 
 
 @dataclass(frozen=True)
 class Line:
-    description: str
+    kind: LineKind | None  # None: an imported line, shown with its own description
     amount: int
     price_id: str | None = None
     product_id: str | None = None
+    product_name: str | None = None
     quantity: int | None = None
-    proration: bool = False
     period_start: int | None = None
     period_end: int | None = None
+    description: str | None = None
 
-
-def period_line(price: Row, quantity: int, start: int, end: int) -> Line:
-    """A period of a price (a row of prices with its product's name) at a quantity."""
-    return Line(gettext("%(quantity)s × %(product)s", quantity=quantity,
-                        product=price["product_name"]),
-                int(price["unit_amount"]) * quantity, price_id=price["id"],
-                product_id=price["product_id"], quantity=quantity, period_start=start,
-                period_end=end)
+    @property
+    def proration(self) -> bool:
+        return self.kind in (LineKind.UNUSED_TIME, LineKind.REMAINING_TIME)
 
 
 def pending_lines(rows: list[Row]) -> list[Line]:
-    """Waiting invoice items as the lines they become."""
-    return [Line(row["description"] or "", row["amount"], price_id=row["price_id"],
-                 quantity=row["quantity"], proration=True, period_start=row["period_start"],
-                 period_end=row["period_end"]) for row in rows]
+    """Invoice items waiting for the next invoice (rows joined with their price's product)."""
+    return [Line(LineKind(row["kind"]) if row["kind"] else None, row["amount"],
+                 price_id=row["price_id"], product_id=row["product_id"],
+                 product_name=row.get("product_name"), quantity=row["quantity"],
+                 period_start=row["period_start"], period_end=row["period_end"],
+                 description=row["description"]) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,6 @@ class Coupon:
     percent_off: int | None
     amount_off: int | None
     products: list[str] | None = None
-
-    @classmethod
-    def of(cls, row: Row | None) -> Coupon | None:
-        if row is None:
-            return None
-        return cls(row["coupon_id"] if "coupon_id" in row else row["id"], row["percent_off"],
-                   row["amount_off"], row["applies_to_products"])
 
 
 @dataclass(frozen=True)
@@ -93,72 +89,85 @@ class Draft:
             object.__setattr__(self, name, value)
 
 
+@dataclass(frozen=True)
+class Written:
+    id: str
+    status: str  # draft | open | paid
+    amount_due: int
+
+
 async def write(db: Database, draft: Draft, *, customer_id: str, subscription_id: str | None,
                 billing_reason: str, period_start: int, period_end: int,
-                pending_item_ids: list[str] | None = None, auto_collect: bool = True) -> Row:
-    """Insert an open invoice and its lines; pending items become its lines. Automatic
-    collection charges it right away; otherwise it is due in 30 days, paid by the customer."""
+                discount_id: str | None = None, pending_item_ids: list[str] | None = None,
+                auto_collect: bool = True,
+                change_on_payment: dict[str, Any] | None = None) -> Written:
+    """Write an invoice and its lines in the caller's transaction.
+
+    Normally it is finalized at once: numbered, the customer's balance moved, a one-time
+    discount (`discount_id`, the one in force) used up, and either paid (nothing due) or
+    open for collection. With `change_on_payment` it stays a draft carrying the change its
+    payment completes: nothing else moves until `finalize`, so a declined payment leaves no
+    trace (see collection.py)."""
     now = clock.timestamp()
     invoice_id = new_id("in")
-    count = await db.fetch_val(select(func.count()).select_from(invoices)
-                               .where(invoices.c.customer_id == customer_id))
     values: dict[str, Any] = {
         "id": invoice_id, "customer_id": customer_id, "subscription_id": subscription_id,
-        "number": f"{customer_id.rsplit('_', 1)[-1][:8].upper()}-{count + 1:04d}",
-        "status": "open" if draft.amount_due else "paid", "billing_reason": billing_reason,
+        "number": None, "status": "draft", "billing_reason": billing_reason,
         "currency": draft.currency, "subtotal": draft.subtotal, "discount": draft.discount,
         "tax": 0, "total": draft.total, "amount_due": draft.amount_due, "amount_paid": 0,
         "period_start": period_start, "period_end": period_end,
-        "due_date": None if auto_collect else now + 30 * 86400,
-        "paid_at": None if draft.amount_due else now, "attempt_count": 0,
-        "next_payment_attempt": now if draft.amount_due and auto_collect else None,
-        "livemode": False,
-        "created": now,
+        "due_date": None if auto_collect else now + 30 * 86400, "paid_at": None,
+        "attempt_count": 0, "next_payment_attempt": None, "livemode": False,
+        "balance_change": draft.balance_after - draft.balance,
+        "discount_id": discount_id if draft.coupon else None,
+        "change_on_payment": change_on_payment, "created": now,
+        # A change's draft is paid right away: its charge starts with it (collection.py).
+        "charge_key": f"{invoice_id}:1" if change_on_payment else None,
+        "charge_started_at": now if change_on_payment else None,
     }
-    await db.execute(invoices.insert().values(**values))
-    await db.execute_many(invoice_lines.insert(), [
-        {"id": new_id("il"), "invoice_id": invoice_id, "price_id": line.price_id,
-         "description": line.description, "amount": line.amount, "quantity": line.quantity,
-         "proration": line.proration, "period_start": line.period_start,
-         "period_end": line.period_end, "position": position}
-        for position, line in enumerate(draft.lines)])
+    await queries.insert_invoice(db, values, [
+        {"id": new_id("il"), "invoice_id": invoice_id, "kind": line.kind,
+         "price_id": line.price_id, "description": line.description, "amount": line.amount,
+         "quantity": line.quantity, "proration": line.proration,
+         "period_start": line.period_start, "period_end": line.period_end,
+         "position": position} for position, line in enumerate(draft.lines)])
     if pending_item_ids:
-        await db.execute(update(invoice_items).where(invoice_items.c.id.in_(pending_item_ids))
-                         .values(invoice_id=invoice_id))
-    if draft.balance_after != draft.balance:
-        await db.execute(update(customers).where(customers.c.id == customer_id)
-                         .values(balance=draft.balance_after))
-    await events.record(db, "invoice.created", values)
-    if not draft.amount_due:
-        await events.record(db, "invoice.paid", {**values, "status": "paid"})
-    return values
+        await queries.invoice_pending_items(db, customer_id, pending_item_ids, invoice_id)
+    if change_on_payment is not None:
+        return Written(invoice_id, "draft", draft.amount_due)  # announced once paid
+    await _announce(db, values)
+    status = await finalize(db, invoice_id, customer_id, auto_collect=auto_collect)
+    return Written(invoice_id, status, draft.amount_due)
 
 
-async def collect(db: Database, processor: PaymentProcessor, invoice: Row,
-                  payment_method_id: str | None) -> bool:
-    """Charge an open invoice to a saved method; True when it is paid. A failure schedules
-    the next try (or none after the last) and leaves the invoice open."""
+async def finalize(db: Database, invoice_id: str, customer_id: str, *, auto_collect: bool = True,
+                   paid: bool = False) -> str:
+    """Number a draft and make it count: the balance it uses or adds, its one-time discount
+    used up. `paid` when its payment was just taken; otherwise it is paid when nothing is
+    due, and open (collected now, or by the customer) when something is. Returns the status."""
     now = clock.timestamp()
-    attempt = invoice["attempt_count"] + 1
-    method = None
-    if payment_method_id:
-        method = await db.fetch_one(select(payment_methods).where(
-            payment_methods.c.id == payment_method_id,
-            payment_methods.c.customer_id == invoice["customer_id"]))
-    result = None
-    if method is not None:
-        result = await processor.charge(method, invoice["amount_due"], invoice["currency"],
-                                        idempotency_key=f"{invoice['id']}:{attempt}")
-    if result is not None and result.succeeded:
-        await db.execute(update(invoices).where(invoices.c.id == invoice["id"]).values(
-            status="paid", amount_paid=invoice["amount_due"], paid_at=now,
-            attempt_count=attempt, next_payment_attempt=None))
-        await events.record(db, "invoice.paid", {"id": invoice["id"], "status": "paid"})
-        return True
-    retry = (now + RETRY_DELAYS[attempt - 1]) if attempt <= len(RETRY_DELAYS) else None
-    await db.execute(update(invoices).where(invoices.c.id == invoice["id"]).values(
-        attempt_count=attempt, next_payment_attempt=retry))
-    await events.record(db, "invoice.payment_failed", {
-        "id": invoice["id"], "attempt_count": attempt,
-        "decline_code": result.decline_code if result else "no_payment_method"})
-    return False
+    invoice = await queries.invoice(db, customer_id, invoice_id)
+    assert invoice is not None and invoice["status"] == "draft"
+    if invoice["change_on_payment"] is not None:
+        await _announce(db, invoice)
+    number = await queries.next_invoice_number(db)
+    paid = paid or not invoice["amount_due"]
+    status = "paid" if paid else "open"
+    await queries.update_invoice(db, customer_id, invoice_id, {
+        "number": number, "status": status, "change_on_payment": None,
+        "amount_paid": invoice["amount_due"] if paid else 0, "paid_at": now if paid else None,
+        "next_payment_attempt": now if not paid and auto_collect else None})
+    if invoice["balance_change"]:
+        await queries.add_to_balance(db, customer_id, invoice["balance_change"])
+    if invoice["discount_id"]:
+        await queries.use_up_once_discount(db, customer_id, invoice["discount_id"], now)
+    if paid:
+        await events.record(db, "invoice.paid", {"id": invoice_id, "number": number,
+                                                 "status": "paid"})
+    return status
+
+
+async def _announce(db: Database, invoice: Row) -> None:
+    await events.record(db, "invoice.created", {key: value for key, value in invoice.items()
+                                                 if key not in ("change_on_payment",
+                                                                "charge_key")})

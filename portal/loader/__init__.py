@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy import Table, delete, select, update
 
 from portal import tables
+from portal.billing import queries as billing_queries
 from portal.db import Database
 from portal.loader import rows
 from portal.loader.schema import LoadFile
@@ -149,6 +150,23 @@ async def _give_secure_mode_secrets(db: Database, file: LoadFile) -> None:
                 .values(secure_mode_secret=new_token()))
 
 
+NUMBER = re.compile(r"^(?P<prefix>[A-Za-z0-9]{1,16})-(?P<number>\d{1,9})$")
+
+
+async def _continue_numbering(db: Database, file: LoadFile) -> None:
+    """New invoices continue the business's numbering: the prefix already in use, else that
+    of the newest imported invoice, after the highest number imported with it."""
+    numbered = [(i.created, m) for i in file.invoices if i.number
+                and (m := NUMBER.match(i.number))]
+    if not numbered:
+        return
+    current = await billing_queries.numbering(db)
+    prefix = current["prefix"] if current else max(numbered, key=lambda n: n[0])[1]["prefix"]
+    highest = max((int(m["number"]) for _, m in numbered if m["prefix"] == prefix), default=0)
+    next_number = max(highest + 1, current["next_number"] if current else 1)
+    await billing_queries.set_numbering(db, prefix, next_number)
+
+
 async def load(db: Database, file: LoadFile) -> dict[str, int]:
     """Write the file's objects; returns how many of each kind were loaded."""
     _check_unique(file)
@@ -164,6 +182,7 @@ async def load(db: Database, file: LoadFile) -> dict[str, int]:
                     await db.execute(delete(child).where(parent_column.in_(parent_ids)))
                 await db.execute_many(child.insert(), values)
             await _give_secure_mode_secrets(db, file)
+            await _continue_numbering(db, file)
     except (sqlite3.IntegrityError, asyncpg.exceptions.IntegrityConstraintViolationError) as exc:
         # Unique values (promotion codes, login link ids) held by other rows already stored.
         raise LoadError(f"the database refused the file, nothing was loaded: {exc}") from None

@@ -1,8 +1,9 @@
 """The payment-processor interface, and the built-in test processor behind it.
 
 The portal never sees card numbers: a processor tokenises them and charges saved methods.
-Charges carry an idempotency key (the invoice and attempt), so a charge retried after a crash
-is never taken twice. The test processor simulates the network with the usual test cards.
+Charges carry an idempotency key (the invoice and attempt, committed before the charge), so a
+charge retried after a crash is never taken twice. The test processor simulates the network
+with the usual test cards.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class PaymentProcessor(Protocol):
     async def charge(self, payment_method: Row, amount: int, currency: str,
                      idempotency_key: str) -> ChargeResult: ...
 
+    async def refund(self, idempotency_key: str) -> None:
+        """Give back the whole of the charge made with this key (a no-op if none was)."""
+
 
 class TestProcessor:
     """Accepts every card but the decline test numbers; remembers charges by key."""
@@ -59,6 +63,12 @@ class TestProcessor:
             idempotency_key=idempotency_key, payment_method_id=payment_method["id"],
             amount=amount, currency=currency, outcome=outcome, created=clock.timestamp()))
         return _result(outcome)
+
+    async def refund(self, idempotency_key: str) -> None:
+        await self.db.execute(processor_charges.update().where(
+            processor_charges.c.idempotency_key == idempotency_key,
+            processor_charges.c.outcome == "succeeded",
+            processor_charges.c.refunded_at.is_(None)).values(refunded_at=clock.timestamp()))
 
 
 def processor_for(db: Database) -> PaymentProcessor:

@@ -1,125 +1,159 @@
 """What a change to a subscription costs, now and at the next invoice.
 
-One pure function, `plan_change`, computes it from loaded rows; the preview page shows its
-result and confirming writes exactly that result, so the charge is always the preview."""
+`plan_change` is pure: from the subscription's `Billing` and the customer's choice it computes
+the invoice made now (if any), the adjustments carried to the next invoice, the `Change` to
+write, and the next invoice as it will then stand — with `next_invoice`, the computation the
+overview and the billing clock use. The preview shows the result; confirming writes it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from portal.billing import money
-from portal.billing.invoices import Coupon, Draft, Line, period_line
-from portal.db import Row
-from portal.i18n import gettext
+from portal.billing.changes import Change, NewDiscount
+from portal.billing.invoices import Draft, Line, LineKind
+from portal.billing.upcoming import Billing, Discount, Item, Upcoming, next_invoice
+
+
+class Mode(StrEnum):
+    UNCHANGED = "unchanged"  # the same plan and no new code: nothing to confirm
+    DISCOUNT = "discount"  # the same plan with a promotion code
+    SCHEDULED = "scheduled"  # a downgrade that waits for the period end
+    PRORATE = "prorate"  # a new plan now, in the same period
+    NEW_PERIOD = "new_period"  # another billing interval: a new period starts now
+    TRIAL_CONTINUES = "trial_continues"
+    TRIAL_ENDS = "trial_ends"
 
 
 @dataclass(frozen=True)
-class Context:
-    """A subscription with one item, as loaded for a change."""
+class Rules:
+    """The configuration's `subscription_update` rules that shape a change."""
 
-    subscription: Row
-    item: Row  # the item joined with its price and product name
-    settings: dict[str, Any]  # the configuration's subscription_update features
-    coupon: Coupon | None  # the discount in force
-    coupon_once: bool  # it applies to one more invoice only
-    balance: int  # the customer's balance (negative: credit)
-    pending: list[Line] = field(default_factory=list)  # prorations waiting for next invoice
+    proration_behavior: str = "create_prorations"  # none | create_prorations | always_invoice
+    schedule_conditions: tuple[str, ...] = ()  # decreasing_item_amount, shortening_interval
+    continue_trial: bool = False
+
+    @classmethod
+    def of(cls, settings: dict[str, Any]) -> Rules:
+        conditions = settings.get("schedule_at_period_end", {}).get("conditions", [])
+        return cls(settings.get("proration_behavior", "create_prorations"),
+                   tuple(c["type"] for c in conditions),
+                   settings.get("trial_update_behavior") == "continue_trial")
 
 
 @dataclass(frozen=True)
 class Plan:
-    # unchanged | discount | scheduled | prorate | new_period | trial_continues | trial_ends
-    mode: str
-    price: Row
-    quantity: int
-    coupon: Coupon | None
+    mode: Mode
+    item: Item  # the chosen price and quantity
     now: Draft | None  # the invoice made and charged on confirming, if any
-    pending: list[Line]  # prorations carried to the next invoice (create_prorations)
-    next_date: int
-    next: Draft  # the next invoice as it stands after the change
-    period_start: int  # the subscription's period after the change
-    period_end: int
+    pending: list[Line]  # adjustments carried to the next invoice
+    next: Upcoming | None  # the next invoice as it stands after the change
+    change: Change | None  # what confirming writes (None: nothing to confirm)
     at: int  # the moment it was computed for
+    discount_now: Discount | None  # the discount the invoice made now uses
+    period_end: int  # the end of the period after the change
 
     @property
     def due_now(self) -> int:
         return self.now.amount_due if self.now else 0
 
 
-def _amount(price: Row, quantity: int) -> int:
-    return int(price["unit_amount"]) * quantity
-
-
-def is_downgrade(current: Row, quantity: int, price: Row, new_quantity: int,
-                 conditions: list[str]) -> bool:
+def is_downgrade(current: Item, item: Item, conditions: tuple[str, ...]) -> bool:
     """Whether the configuration wants this change at the period end instead of now."""
-    shorter = (money.interval_seconds(price["interval"], price["interval_count"])
-               < money.interval_seconds(current["interval"], current["interval_count"]))
-    cheaper = _amount(price, new_quantity) < _amount(current, quantity)
-    return (("decreasing_item_amount" in conditions and cheaper)
+    shorter = (money.interval_seconds(item.interval, item.interval_count)
+               < money.interval_seconds(current.interval, current.interval_count))
+    return (("decreasing_item_amount" in conditions and item.amount < current.amount)
             or ("shortening_interval" in conditions and shorter))
 
 
-def plan_change(ctx: Context, price: Row, quantity: int, coupon: Coupon | None,
-                new_coupon_once: bool, now: int) -> Plan:
-    sub, current = ctx.subscription, ctx.item
-    start, end = sub["current_period_start"], sub["current_period_end"]
-    old_quantity = current["quantity"]
-    coupon_once = new_coupon_once if coupon is not ctx.coupon else ctx.coupon_once
-    conditions = [c["type"] for c in ctx.settings.get("schedule_at_period_end", {})
-                  .get("conditions", [])]
-    behavior = ctx.settings.get("proration_behavior", "create_prorations")
-    same_interval = ((price["interval"], price["interval_count"])
-                     == (current["interval"], current["interval_count"]))
+def plan_change(billing: Billing, scheduled: Item | None, rules: Rules, item: Item,
+                discount: Discount | None, *, version: int, now: int) -> Plan:
+    """`item` is the chosen price and quantity; `discount` a new promotion code's discount
+    (starting now), or None to keep the one in force; `scheduled` the change already
+    waiting for the period end, if any."""
+    sub, current = billing.subscription, billing.items[0]
+    start, end = int(sub["current_period_start"]), int(sub["current_period_end"])
+    new_discount = discount
+    discount = discount or billing.discount
 
-    def plan(mode: str, now_lines: list[Line] | None, pending: list[Line], next_date: int,
-             period: tuple[int, int]) -> Plan:
-        now_draft = None
-        balance = ctx.balance
-        next_coupon = coupon
-        if now_lines is not None:
-            now_draft = Draft(price["currency"], now_lines, coupon, balance)
-            balance = now_draft.balance_after
-            if coupon_once and now_draft.discount:
-                next_coupon = None
-        renewal_end = money.add_interval(next_date, price["interval"], price["interval_count"])
-        next_lines = [*ctx.pending, *pending,
-                      period_line(price, quantity, next_date, renewal_end)]
-        return Plan(mode, price, quantity, coupon, now_draft, pending, next_date,
-                    Draft(price["currency"], next_lines, next_coupon, balance), *period, now)
+    def plan(mode: Mode, *, now_lines: list[Line] | None = None,
+             pending: list[Line] | None = None, period: tuple[int, int] = (start, end),
+             values: dict[str, Any] | None = None, replace_item: bool = True) -> Plan:
+        values = dict(values or {})
+        if mode not in (Mode.DISCOUNT, Mode.UNCHANGED, Mode.SCHEDULED):
+            values["pending_update"] = None  # a change made now replaces a scheduled one
+        coupon = discount.coupon if discount and discount.in_force(now) else None
+        now_draft = None if now_lines is None else Draft(item.currency, now_lines, coupon,
+                                                         billing.balance)
+        used_up = now_draft is not None and coupon is not None and discount is not None \
+            and discount.duration == "once"
+        pending = pending or []
+        still = scheduled if mode in (Mode.DISCOUNT, Mode.UNCHANGED) else (
+            item if mode == Mode.SCHEDULED else None)
+        items = [item, *billing.items[1:]] if replace_item else billing.items
+        after = billing.changed(
+            subscription={**sub, "current_period_start": period[0],
+                          "current_period_end": period[1], **values},
+            items=items, pending=[*billing.pending, *pending],
+            discount=None if used_up else discount,
+            balance=now_draft.balance_after if now_draft else billing.balance)
+        change = None if mode == Mode.UNCHANGED else Change(
+            customer_id=sub["customer_id"], subscription_id=sub["id"], version=version,
+            at=now, values=values, previous={
+                **{key: sub[key] for key in values},
+                **({"price": current.price_id, "quantity": current.quantity}
+                   if replace_item else {})},
+            item_id=current.item_id if replace_item else None,
+            price_id=item.price_id if replace_item else None,
+            quantity=item.quantity if replace_item else None,
+            discount=NewDiscount(new_discount.id, new_discount.coupon.id,
+                                 new_discount.promotion_code_id, now, new_discount.end)
+            if new_discount else None,
+            pending=[_item_row(line, item.currency) for line in pending])
+        return Plan(mode, item, now_draft, pending, next_invoice(after, still), change, now,
+                    discount if coupon is not None and now_draft is not None else None,
+                    period[1])
 
-    if price["id"] == current["id"] and quantity == old_quantity:
-        # Only a promotion code (or nothing): the plan and its period stay as they are.
-        return plan("unchanged" if coupon is ctx.coupon else "discount", None, [], end,
-                    (start, end))
+    if item.price_id == current.price_id and item.quantity == current.quantity:
+        return plan(Mode.DISCOUNT if new_discount else Mode.UNCHANGED, replace_item=False)
     if sub["status"] == "trialing":
-        if ctx.settings.get("trial_update_behavior") == "continue_trial":
-            return plan("trial_continues", None, [], end, (start, end))
-        new_end = money.add_interval(now, price["interval"], price["interval_count"])
-        return plan("trial_ends", [period_line(price, quantity, now, new_end)], [], new_end,
-                    (now, new_end))
-    if is_downgrade(current, old_quantity, price, quantity, conditions):
-        return plan("scheduled", None, [], end, (start, end))
+        if rules.continue_trial:
+            return plan(Mode.TRIAL_CONTINUES)
+        new_end = money.add_interval(now, item.interval, item.interval_count)
+        return plan(Mode.TRIAL_ENDS, now_lines=[item.period_line(now, new_end)],
+                    period=(now, new_end),
+                    values={"current_period_start": now, "current_period_end": new_end,
+                            "status": "active", "trial_end": now})
+    if is_downgrade(current, item, rules.schedule_conditions):
+        return plan(Mode.SCHEDULED, replace_item=False, values={"pending_update": {
+            "price": item.price_id, "quantity": item.quantity}})
+    behavior = rules.proration_behavior
     credit = [] if behavior == "none" else [Line(
-        description=gettext("Unused time on %(quantity)s × %(product)s",
-                            quantity=old_quantity, product=current["product_name"]),
-        amount=-money.unused_part(_amount(current, old_quantity), start, end, now),
-        price_id=current["id"], product_id=current["product_id"], quantity=old_quantity,
-        proration=True, period_start=now, period_end=end)]
-    if not same_interval:
-        # A different interval starts a new period now, charged in full.
-        new_end = money.add_interval(now, price["interval"], price["interval_count"])
-        return plan("new_period", [*credit, period_line(price, quantity, now, new_end)], [],
-                    new_end, (now, new_end))
+        LineKind.UNUSED_TIME, -money.unused_part(current.amount, start, end, now),
+        price_id=current.price_id, product_id=current.product_id,
+        product_name=current.product_name, quantity=current.quantity, period_start=now,
+        period_end=end)]
+    if (item.interval, item.interval_count) != (current.interval, current.interval_count):
+        new_end = money.add_interval(now, item.interval, item.interval_count)
+        return plan(Mode.NEW_PERIOD, now_lines=[*credit, item.period_line(now, new_end)],
+                    period=(now, new_end),
+                    values={"current_period_start": now, "current_period_end": new_end})
     if behavior == "none":
-        return plan("prorate", None, [], end, (start, end))
+        return plan(Mode.PRORATE)
     lines = [*credit, Line(
-        description=gettext("Remaining time on %(quantity)s × %(product)s",
-                            quantity=quantity, product=price["product_name"]),
-        amount=money.unused_part(_amount(price, quantity), start, end, now),
-        price_id=price["id"], product_id=price["product_id"], quantity=quantity,
-        proration=True, period_start=now, period_end=end)]
+        LineKind.REMAINING_TIME, money.unused_part(item.amount, start, end, now),
+        price_id=item.price_id, product_id=item.product_id, product_name=item.product_name,
+        quantity=item.quantity, period_start=now, period_end=end)]
     if behavior == "always_invoice":
-        return plan("prorate", lines, [], end, (start, end))
-    return plan("prorate", None, lines, end, (start, end))
+        return plan(Mode.PRORATE, now_lines=lines)
+    return plan(Mode.PRORATE, pending=lines)
+
+
+def _item_row(line: Line, currency: str) -> dict[str, Any]:
+    """An adjustment as the invoice item it is stored as (data, never worded text)."""
+    return {"kind": line.kind, "price_id": line.price_id, "description": None,
+            "currency": currency, "amount": line.amount, "quantity": line.quantity,
+            "proration": line.proration, "period_start": line.period_start,
+            "period_end": line.period_end}

@@ -9,10 +9,24 @@ from starlette.routing import Route
 
 from portal.auth.guard import require_session
 from portal.errors import PortalError
+from portal.payments.errors import PaymentDeclined
 from portal.payments.processor import processor_for
-from portal.subscriptions import queries, service
-from portal.subscriptions.errors import SubscriptionChanged, SubscriptionNotFound
+from portal.subscriptions import service
+from portal.subscriptions.errors import SubscriptionChanged
+from portal.subscriptions.plan import Mode
 from portal.templating import path_for, render
+
+
+def _quantity(values: QueryParams | FormData, offer: service.Offer, price_id: str) -> int:
+    """The quantity asked for the chosen plan: from its product's own field (one per product
+    whose quantity can change), else `quantity`, else the current one."""
+    product_id = next((o.product_id for o in offer.options
+                       if any(p["id"] == price_id for p in o.prices)), "")
+    raw = str(values.get(f"quantity_{product_id}") or values.get("quantity") or "").strip()
+    if not raw:
+        return offer.current.quantity
+    # Refused with the quantity's own message; a huge number is never parsed.
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else -1
 
 
 def _change(values: QueryParams | FormData, offer: service.Offer) -> service.Request | None:
@@ -20,12 +34,9 @@ def _change(values: QueryParams | FormData, offer: service.Offer) -> service.Req
     price_id = str(values.get("price") or "")
     if not price_id:
         return None
-    try:
-        quantity = int(str(values.get("quantity") or offer.context.item["quantity"]))
-    except ValueError:
-        quantity = -1  # refused with the quantity's own message
     at = str(values.get("at") or "")
-    return service.Request(price_id, quantity, str(values.get("promotion_code") or "")[:64],
+    return service.Request(price_id, _quantity(values, offer, price_id),
+                           str(values.get("promotion_code") or "")[:64],
                            int(at) if at.isdigit() else None)
 
 
@@ -40,10 +51,10 @@ def _picker(request: Request, offer: service.Offer) -> dict[str, object]:
     intervals = sorted({p["interval"] for o in offer.options for p in o.prices},
                        key=("day", "week", "month", "year").index)
     asked = request.query_params.get("interval")
-    current = offer.context.item["interval"]
+    current = offer.current.interval
     shown = asked if asked in intervals else current if current in intervals else intervals[0]
     return {"intervals": intervals, "interval": shown, "offer": offer,
-            "version": offer.context.subscription["version"]}
+            "version": offer.subscription["version"]}
 
 
 async def update_page(request: Request) -> Response:
@@ -53,7 +64,7 @@ async def update_page(request: Request) -> Response:
     status = 200
     if change is not None:
         try:
-            context["plan"], _ = await service.preview(request.app.state.db, offer, change)
+            context["plan"] = await service.preview(request.app.state.db, offer, change)
         except PortalError as error:
             context["error"], status = error, error.status_code
     return render(request, "subscriptions/update.html", context,
@@ -67,20 +78,18 @@ async def confirm_update(request: Request) -> Response:
     if change is None:
         return RedirectResponse(request.url.path, status_code=303)
     db = request.app.state.db
+    version = str(form.get("version", ""))
     try:
-        version = int(str(form.get("version", "")))
-        applied = await service.apply(db, processor_for(db), offer, change, version)
-    except (SubscriptionChanged, ValueError):
-        # Two tabs, or a double submit: show the plan as it is now.
+        plan = await service.apply(db, processor_for(db), offer, change,
+                                   int(version) if version.isdigit() else -1)
+    except (SubscriptionChanged, PaymentDeclined) as error:
+        # Two tabs, a double submit, or a declined card: the plan as it is now, and why.
         fresh = await service.offer(db, request.state.configuration,
-                                    offer.context.subscription["customer_id"],
-                                    offer.context.subscription["id"])
+                                    offer.subscription["customer_id"], offer.subscription["id"])
         return render(request, "subscriptions/update.html", {
-            **_picker(request, fresh), "change": None, "plan": None,
-            "error": SubscriptionChanged()}, status_code=409)
-    notice = "scheduled" if applied.plan.mode == "scheduled" else "updated"
-    if applied.payment_failed:
-        notice = "payment_failed"
+            **_picker(request, fresh), "change": None, "plan": None, "error": error},
+            status_code=error.status_code)
+    notice = "scheduled" if plan.mode == Mode.SCHEDULED else "updated"
     return RedirectResponse(f"{path_for(request, 'account:home')}?notice={notice}",
                             status_code=303)
 
@@ -88,17 +97,10 @@ async def confirm_update(request: Request) -> Response:
 async def drop_scheduled_change(request: Request) -> Response:
     session = await require_session(request)
     form = await request.form()
-    db = request.app.state.db
-    subscription = await queries.subscription(db, session["customer_id"],
-                                              request.path_params["subscription_id"])
-    if subscription is None:
-        raise SubscriptionNotFound()
-    try:
-        version = int(str(form.get("version", "")))
-    except ValueError:
-        version = -1
-    if not await queries.bump_version(db, subscription["id"], version, {"pending_update": None}):
-        raise SubscriptionChanged()
+    version = str(form.get("version", ""))
+    await service.keep_current_plan(request.app.state.db, session["customer_id"],
+                                    request.path_params["subscription_id"],
+                                    int(version) if version.isdigit() else -1)
     return RedirectResponse(f"{path_for(request, 'account:home')}?notice=kept",
                             status_code=303)
 

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from portal import clock
-from portal.billing import events, invoices, money
-from portal.billing import queries as billing
+from portal.billing import changes, collection, invoices, money, upcoming
+from portal.billing import queries as billing_queries
 from portal.billing.invoices import Coupon
+from portal.billing.upcoming import Billing, Discount, Item
 from portal.db import Database, Row, new_id
 from portal.i18n import N_
 from portal.i18n import money as format_money
@@ -28,10 +29,11 @@ from portal.subscriptions.errors import (
     SubscriptionNotFound,
     UpdateNotAllowed,
 )
-from portal.subscriptions.plan import Context, Plan, plan_change
-from portal.tables import discounts, invoice_items, subscription_items
+from portal.subscriptions.plan import Plan, Rules, plan_change
 
 CHANGEABLE_STATUSES = ("active", "trialing", "past_due")
+MAX_QUANTITY = 10_000
+"""The most of one product a subscription can hold, whatever the configuration says."""
 
 # Why a subscription cannot be changed here, in the customer's words.
 WHY_NOT = {
@@ -54,18 +56,27 @@ class Option:
     description: str | None
     prices: list[Row]
     min_quantity: int
-    max_quantity: int | None
+    max_quantity: int
     adjustable: bool
 
 
 @dataclass(frozen=True)
 class Offer:
-    """What the customer may choose for one subscription."""
+    """What the customer may choose for one subscription, and its billing as it stands."""
 
-    context: Context
+    billing: Billing
+    scheduled: Item | None  # a change already waiting for the period end
+    rules: Rules
     options: list[Option]
-    allow_quantity: bool
     allow_promotion_code: bool
+
+    @property
+    def subscription(self) -> Row:
+        return self.billing.subscription
+
+    @property
+    def current(self) -> Item:
+        return self.billing.items[0]
 
     def option_for(self, price_id: str) -> tuple[Option, Row]:
         for option in self.options:
@@ -75,13 +86,13 @@ class Offer:
         raise UpdateNotAllowed()
 
 
-def why_not_changeable(subscription: Row, items: list[Row], settings: dict[str, Any]
+def why_not_changeable(subscription: Row, items: list[Item], settings: dict[str, Any]
                        ) -> str | None:
     if subscription["schedule_id"]:
         return "schedule"
     if len(items) != 1:
         return "items"
-    if items[0]["usage_type"] == "metered":
+    if items[0].usage_type == "metered":
         return "metered"
     if subscription["collection_method"] == "send_invoice":
         return "send_invoice"
@@ -95,48 +106,41 @@ def why_not_changeable(subscription: Row, items: list[Row], settings: dict[str, 
 async def offer(db: Database, configuration: Row, customer_id: str, subscription_id: str
                 ) -> Offer:
     """Load a subscription for a change; UpdateNotAllowed says why when it cannot change."""
-    now = clock.timestamp()
-    subscription = await queries.subscription(db, customer_id, subscription_id)
+    subscription = await billing_queries.subscription(db, customer_id, subscription_id)
     if subscription is None:
         raise SubscriptionNotFound()
-    items = await billing.items(db, subscription_id)
+    billing, scheduled = await upcoming.load(db, subscription, at=clock.timestamp())
     settings = configuration["features"].get("subscription_update", {})
-    reason = why_not_changeable(subscription, items, settings)
+    reason = why_not_changeable(subscription, billing.items, settings)
     if reason is not None:
         raise UpdateNotAllowed(WHY_NOT[reason],
                                business=configuration["business_profile"]["name"])
-    discount = await billing.active_discount(db, subscription_id, now)
-    customer = await queries.customer(db, customer_id)
-    assert customer is not None
-    pending = invoices.pending_lines(await billing.pending_items(db, subscription_id))
-    context = Context(subscription, items[0], settings, Coupon.of(discount),
-                      bool(discount and discount["duration"] == "once"),
-                      int(customer["balance"]), pending)
     allowed = settings.get("default_allowed_updates", [])
+    current = billing.items[0]
     configured = {p["product"]: p for p in settings["products"]}
     prices = await queries.prices_of_products(db, list(configured))
     options = []
     for product_id, product in configured.items():
         offered = [p for p in prices if p["product_id"] == product_id
-                   and p["id"] in product["prices"]
-                   and p["currency"] == context.item["currency"]]
+                   and p["id"] in product["prices"] and p["currency"] == current.currency]
         if "price" not in allowed:
-            offered = [p for p in offered if p["id"] == context.item["id"]]
+            offered = [p for p in offered if p["id"] == current.price_id]
         if offered:
             quantity = product.get("adjustable_quantity", {})
-            options.append(Option(product_id, offered[0]["product_name"],
-                                  offered[0]["product_description"], offered,
-                                  int(quantity.get("minimum", 1)), quantity.get("maximum"),
-                                  bool(quantity.get("enabled")) and "quantity" in allowed))
-    return Offer(context, options, "quantity" in allowed, "promotion_code" in allowed)
+            options.append(Option(
+                product_id, offered[0]["product_name"], offered[0]["product_description"],
+                offered, int(quantity.get("minimum", 1)),
+                min(int(quantity.get("maximum") or MAX_QUANTITY), MAX_QUANTITY),
+                bool(quantity.get("enabled")) and "quantity" in allowed))
+    return Offer(billing, scheduled, Rules.of(settings), options,
+                 "promotion_code" in allowed)
 
 
-async def promotion_coupon(db: Database, offer: Offer, code: str, price: Row, quantity: int
-                           ) -> tuple[Row, Coupon]:
+async def promotion_discount(db: Database, offer: Offer, code: str, price: Row, quantity: int,
+                             now: int) -> Discount:
     """Check a promotion code for this change; each failure has its own error."""
-    now = clock.timestamp()
     promo = await queries.promotion(db, code.strip().casefold())
-    customer_id = offer.context.subscription["customer_id"]
+    customer_id = offer.subscription["customer_id"]
     if promo is None or (promo["customer_id"] and promo["customer_id"] != customer_id):
         raise PromotionCodeUnknown(code=code.strip())
     code = promo["code"]
@@ -162,7 +166,13 @@ async def promotion_coupon(db: Database, offer: Offer, code: str, price: Row, qu
     products = promo["applies_to_products"]
     if products is not None and price["product_id"] not in products:
         raise PromotionCodeProduct(code=code, product=price["product_name"])
-    return promo, Coupon(promo["coupon_id"], promo["percent_off"], promo["amount_off"], products)
+    end = None
+    if promo["duration"] == "repeating":
+        end = money.add_interval(now, "month", promo["duration_in_months"])
+    return Discount(new_id("di"), Coupon(promo["coupon_id"], promo["percent_off"],
+                                         promo["amount_off"], products),
+                    promo["duration"], promo["duration_in_months"], now, end, promo["code"],
+                    promo["coupon_name"], promo["coupon_currency"], promo["id"])
 
 
 PREVIEW_VALID_FOR = 3600
@@ -187,100 +197,80 @@ def _moment(request: Request) -> int:
     return request.at
 
 
-async def preview(db: Database, offer: Offer, request: Request) -> tuple[Plan, Row | None]:
+async def preview(db: Database, offer: Offer, request: Request) -> Plan:
     """The plan for a requested change, checked against what the offer allows."""
     option, price = offer.option_for(request.price_id)
     quantity = request.quantity
-    current = offer.context.item
-    if not (offer.allow_quantity and option.adjustable):
-        quantity = current["quantity"] if price["product_id"] == current["product_id"] else 1
-    elif quantity < option.min_quantity or (option.max_quantity and quantity > option.max_quantity):
-        raise QuantityOutOfRange(minimum=option.min_quantity,
-                                 maximum=option.max_quantity or "∞")
-    promo, coupon, once = None, offer.context.coupon, offer.context.coupon_once
+    current = offer.current
+    if not option.adjustable:
+        quantity = current.quantity if price["product_id"] == current.product_id else 1
+    elif not option.min_quantity <= quantity <= option.max_quantity:
+        raise QuantityOutOfRange(minimum=option.min_quantity, maximum=option.max_quantity)
+    now = _moment(request)
+    discount = None
     if request.promotion_code.strip():
         if not offer.allow_promotion_code:
             raise UpdateNotAllowed()
-        promo, coupon = await promotion_coupon(db, offer, request.promotion_code, price, quantity)
-        once = promo["duration"] == "once"
-    return plan_change(offer.context, price, quantity, coupon, once, _moment(request)), promo
-
-
-@dataclass(frozen=True)
-class Applied:
-    plan: Plan
-    payment_failed: bool = False  # the invoice made now is left open, the subscription past due
+        discount = await promotion_discount(db, offer, request.promotion_code, price,
+                                            quantity, now)
+    item = Item.of({**price, "price_id": price["id"]}, quantity=quantity,
+                   item_id=current.item_id)
+    return plan_change(offer.billing, offer.scheduled, offer.rules, item, discount,
+                       version=int(offer.subscription["version"]), now=now)
 
 
 async def apply(db: Database, processor: PaymentProcessor, offer: Offer, request: Request,
-                version: int) -> Applied:
-    """Make the change exactly as previewed, in one transaction (the charge included)."""
-    payment_failed = False
+                version: int) -> Plan:
+    """Make the change exactly as previewed. A change with nothing to pay now is written in
+    one transaction. One with something to pay is written only once its payment succeeds:
+    its draft invoice carries it, and a declined payment (PaymentDeclined) leaves the
+    subscription, its invoices and the balance as they were."""
+    if version != offer.subscription["version"]:
+        raise SubscriptionChanged()
     async with db.transaction():
-        plan, promo = await preview(db, offer, request)
-        sub = offer.context.subscription
-        now = clock.timestamp()
-        changes: dict[str, Any] = {}
-        if plan.mode == "scheduled":
-            # What the overview shows comes along, so it needs no other query.
-            changes["pending_update"] = {
-                "price": plan.price["id"], "quantity": plan.quantity,
-                "product_name": plan.price["product_name"],
-                "unit_amount": plan.price["unit_amount"], "currency": plan.price["currency"],
-                "interval": plan.price["interval"],
-                "interval_count": plan.price["interval_count"], "at": plan.next_date}
-        elif plan.mode not in ("unchanged", "discount"):
-            changes.update(current_period_start=plan.period_start,
-                           current_period_end=plan.period_end, pending_update=None)
-            if plan.mode == "trial_ends":
-                changes.update(status="active", trial_end=now)
-        if not await queries.bump_version(db, sub["id"], version, changes):
+        plan = await preview(db, offer, request)
+        change = plan.change
+        if change is None:
+            return plan
+        sub = offer.subscription
+        if change.discount is not None and not await billing_queries.redeem(
+                db, str(change.discount.promotion_code_id), change.discount.coupon_id):
+            raise PromotionCodeUsedUp(code=request.promotion_code.strip())
+        if plan.now is None or not plan.now.amount_due:
+            await changes.write(db, change)
+            if plan.now is not None:
+                await _invoice_now(db, plan, change)
+            return plan
+        # Taken now, so that a second tab or a double submit waits for this payment.
+        if not await billing_queries.bump_version(db, sub["customer_id"], sub["id"],
+                                                  version, {}):
             raise SubscriptionChanged()
-        if plan.mode not in ("scheduled", "unchanged", "discount"):
-            await db.execute(subscription_items.update()
-                             .where(subscription_items.c.id == offer.context.item["item_id"])
-                             .values(price_id=plan.price["id"], quantity=plan.quantity))
-        if promo is not None:
-            await _attach_discount(db, sub, promo, now)
-        await db.execute_many(invoice_items.insert(), [
-            {"id": new_id("ii"), "customer_id": sub["customer_id"], "subscription_id": sub["id"],
-             "price_id": line.price_id, "invoice_id": None, "description": line.description,
-             "currency": plan.price["currency"], "amount": line.amount,
-             "quantity": line.quantity, "proration": True, "period_start": line.period_start,
-             "period_end": line.period_end, "created": now} for line in plan.pending])
-        await events.record(db, "customer.subscription.updated",
-                            {"id": sub["id"], "price": plan.price["id"],
-                             "quantity": plan.quantity, **changes},
-                            {"price": offer.context.item["id"],
-                             "quantity": offer.context.item["quantity"],
-                             **{key: sub[key] for key in changes if key in sub}})
-        if plan.now is not None:
-            invoice = await invoices.write(
-                db, plan.now, customer_id=sub["customer_id"], subscription_id=sub["id"],
-                billing_reason="subscription_update", period_start=now,
-                period_end=plan.period_end)
-            if invoice["status"] == "open" and not await invoices.collect(
-                    db, processor, invoice, await _payment_method(db, sub)):
-                await queries.set_status(db, sub["id"], "past_due")
-                payment_failed = True
-    return Applied(plan, payment_failed)
+        draft = await _invoice_now(db, plan, change.reserved())
+    await collection.pay_for_change(db, processor, sub["customer_id"], draft.id)
+    return plan
 
 
-async def _attach_discount(db: Database, sub: Row, promo: Row, now: int) -> None:
-    if not await queries.redeem(db, promo["id"], promo["coupon_id"]):
-        raise PromotionCodeUsedUp(code=promo["code"])
-    await queries.end_discounts(db, sub["id"], now)
-    end = None
-    if promo["duration"] == "repeating":
-        end = money.add_interval(now, "month", promo["duration_in_months"])
-    await db.execute(discounts.insert().values(
-        id=new_id("di"), customer_id=sub["customer_id"], subscription_id=sub["id"],
-        coupon_id=promo["coupon_id"], promotion_code_id=promo["id"], start=now, end=end,
-        created=now))
+async def keep_current_plan(db: Database, customer_id: str, subscription_id: str,
+                            version: int) -> None:
+    """Drop the change scheduled for the period end."""
+    async with db.transaction():
+        sub = await billing_queries.subscription(db, customer_id, subscription_id)
+        if sub is None:
+            raise SubscriptionNotFound()
+        await changes.write(db, changes.Change(
+            customer_id=customer_id, subscription_id=subscription_id, version=version,
+            at=clock.timestamp(), values={"pending_update": None},
+            previous={"pending_update": sub["pending_update"]}))
 
 
-async def _payment_method(db: Database, sub: Row) -> str | None:
-    if sub["default_payment_method_id"]:
-        return str(sub["default_payment_method_id"])
-    customer = await queries.customer(db, sub["customer_id"])
-    return customer["default_payment_method_id"] if customer else None
+async def _invoice_now(db: Database, plan: Plan, change: changes.Change,
+                       ) -> invoices.Written:
+    assert plan.now is not None
+    paid_later = plan.now.amount_due > 0
+    return await invoices.write(
+        db, plan.now, customer_id=change.customer_id, subscription_id=change.subscription_id,
+        billing_reason="subscription_update", period_start=plan.at,
+        period_end=plan.period_end,
+        discount_id=plan.discount_now.id if plan.discount_now else None,
+        change_on_payment=change.to_json() if paid_later else None)
+

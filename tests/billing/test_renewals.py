@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import clock
+from portal.billing import collection, renewals
 from portal.billing import invoices as invoice_module
-from portal.billing import renewals
 from portal.db import Database
 from portal.payments.processor import TestProcessor
 from portal.tables import invoice_items, invoices, processor_charges, subscriptions
@@ -126,7 +126,7 @@ class TestDunning:
         [invoice] = await cycle_invoices(db, sub["id"])
         assert invoice["status"] == "open" and invoice["attempt_count"] == 1
         assert (await sub_row(db, sub["id"]))["status"] == "past_due"
-        clock.advance(invoice_module.RETRY_DELAYS[0] - 60)
+        clock.advance(collection.RETRY_DELAYS[0] - 60)
         await renewals.run_due(db, TestProcessor(db))
         assert (await cycle_invoices(db, sub["id"]))[0]["attempt_count"] == 1  # not yet
         # The customer fixes their card; the next try succeeds.
@@ -140,12 +140,12 @@ class TestDunning:
 
     async def test_tries_stop_after_the_last_delay(self, db: Database) -> None:
         [data] = await setup(db, last4="0002")
-        for _ in range(len(invoice_module.RETRY_DELAYS) + 2):
-            await renewals.collect_due(db, TestProcessor(db), clock.timestamp())
+        for _ in range(len(collection.RETRY_DELAYS) + 2):
+            await collection.collect_due(db, TestProcessor(db), clock.timestamp())
             await renewals.run_due(db, TestProcessor(db))
             clock.freeze(clock.timestamp() + 8 * DAY - 1)
         invoice = (await cycle_invoices(db, data["sub"]["id"]))[0]
-        assert invoice["attempt_count"] == len(invoice_module.RETRY_DELAYS) + 1
+        assert invoice["attempt_count"] == len(collection.RETRY_DELAYS) + 1
         assert invoice["next_payment_attempt"] is None
 
 

@@ -21,7 +21,7 @@ async def test_monthly_to_yearly_with_a_promotion_code(browser: Browser, live_se
     await expect(page.locator("#subscriptions h3")).to_have_text("Team")
     await page.get_by_role("link", name="Change plan").click()
 
-    await page.get_by_role("link", name="Yearly").click()
+    await page.get_by_role("button", name="Yearly").click()
     await page.get_by_role("radio", name=re.compile(r"^Team .*per year")).check()
     preview = page.locator("#preview")
     await expect(preview.locator("form button")).to_be_visible()  # htmx swapped the preview in

@@ -81,11 +81,17 @@ class Shop:
             customers=[cus], payment_methods=[pm], subscriptions=[sub], invoices=history,
             coupons=coupons or [], promotion_codes=promotion_codes or [])
         clock.advance(later)
-        url = await auth.create_session(self.db, self.settings, customer_id=cus["id"],
-                                           configuration_id=config["id"])
+        data = {"customer": cus, "subscription": sub, "configuration": config, "card": pm}
+        await self.sign_in_again(data)
+        return data
+
+    async def sign_in_again(self, data: dict[str, Any]) -> None:
+        """A new session for the customer (after the clock moved past the last one)."""
+        url = await auth.create_session(self.db, self.settings,
+                                        customer_id=data["customer"]["id"],
+                                        configuration_id=data["configuration"]["id"])
         self.client.cookies.clear()
         assert (await self.client.get(url.removeprefix(self.settings.base_url))).status_code == 303
-        return {"customer": cus, "subscription": sub, "configuration": config, "card": pm}
 
 
 @pytest.fixture

@@ -8,7 +8,18 @@ from httpx import AsyncClient, Response
 from sqlalchemy import select
 
 from portal.db import Database
-from portal.tables import invoice_lines, invoices, subscription_items, subscriptions
+from portal.tables import (
+    coupons,
+    customers,
+    discounts,
+    events,
+    invoice_items,
+    invoice_lines,
+    invoices,
+    promotion_codes,
+    subscription_items,
+    subscriptions,
+)
 from tests.conftest import html
 
 
@@ -17,9 +28,11 @@ def update_url(sub: dict[str, Any]) -> str:
 
 
 async def preview(client: AsyncClient, sub: dict[str, Any], price_id: str, quantity: int = 1,
-                  code: str = "", **headers: str) -> Response:
-    return await client.get(update_url(sub), params={
-        "price": price_id, "quantity": str(quantity), "promotion_code": code}, headers=headers)
+                  code: str = "", locale: str | None = None, **headers: str) -> Response:
+    params = {"price": price_id, "quantity": str(quantity), "promotion_code": code}
+    if locale:
+        params["locale"] = locale
+    return await client.get(update_url(sub), params=params, headers=headers)
 
 
 def amounts(response: Response) -> tuple[int, int]:
@@ -63,3 +76,29 @@ async def new_invoices(db: Database, sub_id: str) -> list[dict[str, Any]]:
 async def lines_of(db: Database, invoice_id: str) -> list[dict[str, Any]]:
     return await db.fetch_all(select(invoice_lines).where(invoice_lines.c.invoice_id == invoice_id)
                               .order_by(invoice_lines.c.position))
+
+
+async def ledger(db: Database, customer_id: str) -> dict[str, Any]:
+    """Everything billing keeps about a customer (the subscription's version aside)."""
+    subs = await db.fetch_all(select(subscriptions).where(
+        subscriptions.c.customer_id == customer_id).order_by(subscriptions.c.id))
+    sub_ids = [row["id"] for row in subs]
+    bills = await db.fetch_all(select(invoices).where(invoices.c.customer_id == customer_id)
+                               .order_by(invoices.c.id))
+    return {
+        "subscriptions": [{k: v for k, v in row.items() if k != "version"} for row in subs],
+        "items": await db.fetch_all(select(subscription_items).where(
+            subscription_items.c.subscription_id.in_(sub_ids)).order_by(subscription_items.c.id)),
+        "invoices": bills,
+        "lines": await db.fetch_all(select(invoice_lines).where(
+            invoice_lines.c.invoice_id.in_([b["id"] for b in bills])).order_by(invoice_lines.c.id)),
+        "pending": await db.fetch_all(select(invoice_items).where(
+            invoice_items.c.customer_id == customer_id).order_by(invoice_items.c.id)),
+        "discounts": await db.fetch_all(select(discounts).where(
+            discounts.c.customer_id == customer_id).order_by(discounts.c.id)),
+        "balance": await db.fetch_val(select(customers.c.balance)
+                                      .where(customers.c.id == customer_id)),
+        "redemptions": (await db.fetch_all(select(promotion_codes.c.times_redeemed)),
+                        await db.fetch_all(select(coupons.c.times_redeemed))),
+        "events": await db.fetch_all(select(events.c.type).order_by(events.c.id)),
+    }

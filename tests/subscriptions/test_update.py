@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 from httpx import AsyncClient
@@ -13,11 +14,12 @@ from portal.db import Database
 from portal.tables import events, invoice_items
 from tests.auth.helpers import post_form
 from tests.conftest import html
-from tests.subscriptions.conftest import DAY, Shop
+from tests.subscriptions.conftest import DAY, Shop, features
 from tests.subscriptions.helpers import (
     amounts,
     confirm,
     item_row,
+    ledger,
     lines_of,
     new_invoices,
     preview,
@@ -40,7 +42,11 @@ class TestPicker:
             p["basic_year"]["id"], p["pro_year"]["id"], p["basic_month"]["id"]}
         current = page.css_first(f"input[value={p['basic_month']['id']}]")
         assert "checked" in current.attributes
-        assert page.css_first("#quantity").attributes["max"] == "10"
+        # Only Pro's quantity can change: only Pro has a quantity field.
+        fields = page.css("input.quantity-input")
+        pro = shop.cat["products"]["pro"]["id"]
+        assert [f.attributes["id"] for f in fields] == [f"quantity-{pro}"]
+        assert fields[0].attributes["max"] == "10"
 
     async def test_refuses_what_is_not_offered(self, shop: Shop, client: AsyncClient,
                                                db: Database) -> None:
@@ -62,6 +68,24 @@ class TestPicker:
                                      shop.prices["pro_month"]["id"], quantity)
             assert response.status_code == 400
             assert "1" in html(response).css_first("#preview [role=alert]").text()
+
+    async def test_quantity_has_a_ceiling_when_the_configuration_sets_none(
+        self, shop: Shop, client: AsyncClient, db: Database
+    ) -> None:
+        update = features_without_maximum(shop)
+        data = await shop.customer(update=update)
+        sub = data["subscription"]
+        pro = shop.prices["pro_month"]["id"]
+        assert (await preview(client, sub, pro, 10_000)).status_code == 200
+        for quantity in ("10001", "1" + "0" * 15, "1" + "0" * 20, "9" * 5000, "1e3", "٣"):
+            response = await client.get(update_url(sub),
+                                        params={"price": pro, "quantity": quantity})
+            assert response.status_code == 400, quantity
+            assert "10000" in html(response).css_first("#preview [role=alert]").text()
+            refused = await post_form(client, update_url(sub), update_url(sub), price=pro,
+                                      quantity=quantity, version="1")
+            assert refused.status_code == 400
+        assert (await item_row(db, sub["id"]))["price_id"] == shop.prices["basic_month"]["id"]
 
     @pytest.mark.parametrize(("change", "reason"), [
         ({"schedule": "sub_sched_x1"}, "schedule"),
@@ -91,6 +115,13 @@ class TestPicker:
         other = await shop.customer()
         await shop.customer()
         assert (await client.get(update_url(other["subscription"]))).status_code == 404
+
+
+def features_without_maximum(shop: Shop) -> dict[str, Any]:
+    """The default rules, with Pro's quantity adjustable and no maximum."""
+    products = features(shop.cat)["subscription_update"]["products"]
+    products[1]["adjustable_quantity"] = {"enabled": True, "minimum": 1}
+    return {"products": products}
 
 
 class TestPreviewEqualsCharge:
@@ -191,18 +222,33 @@ class TestProration:
         assert stale.status_code == 409
         assert await new_invoices(db, sub["id"]) == []
 
-    async def test_a_declined_card_leaves_the_invoice_open(self, shop: Shop, client: AsyncClient,
-                                                           db: Database) -> None:
-        data = await shop.customer(card_last4="0002",
-                                   update={"proration_behavior": "always_invoice"})
+    @pytest.mark.parametrize(("last4", "target", "subscription", "reason"), [
+        ("0341", "pro_month", {}, "declined"),
+        ("9995", "basic_year", {}, "insufficient funds"),
+        ("0069", "pro_year", {"status": "trialing", "trial_end": 1_900_000_000}, "expired"),
+    ])
+    async def test_a_declined_payment_changes_nothing(
+        self, shop: Shop, client: AsyncClient, db: Database, last4: str, target: str,
+        subscription: dict[str, object], reason: str
+    ) -> None:
+        data = await shop.customer(
+            card_last4=last4, update={"proration_behavior": "always_invoice"},
+            subscription=subscription,
+            coupons=[{"id": "TENOFF", "percent_off": 10, "duration": "once", "created": 1}],
+            promotion_codes=[{"id": "promo_ten", "code": "TEN", "coupon": "TENOFF",
+                              "created": 1}])
         sub = data["subscription"]
-        done = await confirm(client, await preview(client, sub, shop.prices["pro_month"]["id"]))
-        assert done.headers["location"] == "/p/?notice=payment_failed"
-        [invoice] = await new_invoices(db, sub["id"])
-        assert invoice["status"] == "open" and invoice["next_payment_attempt"] is not None
-        assert (await subscription_row(db, sub["id"]))["status"] == "past_due"
-        home = html(await client.get(done.headers["location"]))
-        assert home.css_first(".alert-error") is not None
+        before = await ledger(db, data["customer"]["id"])
+        shown = await preview(client, sub, shop.prices[target]["id"], code="TEN")
+        assert amounts(shown)[0] > 0
+        done = await confirm(client, shown)
+        assert done.status_code == 402
+        assert reason in html(done).css_first("[role=alert]").text()
+        checked = html(done).css_first("input[name=price][checked]")
+        assert checked.attributes["value"] == shop.prices["basic_month"]["id"]
+        assert await ledger(db, data["customer"]["id"]) == before
+        home = html(await client.get("/p/"))
+        assert home.css_first(".badge-past_due") is None
 
     async def test_a_new_interval_starts_a_new_period(self, shop: Shop, client: AsyncClient,
                                                       db: Database) -> None:

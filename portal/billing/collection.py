@@ -1,0 +1,177 @@
+"""Taking payment for invoices, in three committed steps: start, charge, record.
+
+The invoice and the idempotency key of its charge are committed before the processor is
+called. A process stopped between the charge and its record leaves the key in place; whoever
+picks the invoice up again charges with the same key, and the processor answers with the
+first charge instead of taking a second one. Recording is conditional on the key, so one
+charge is recorded once, whoever records it.
+
+Open invoices (renewals, final invoices) are collected by the billing clock, with retries.
+A draft carrying a change (`change_on_payment`) is paid while the customer waits: the change
+is made only when the payment succeeds; a decline removes the draft and changes nothing."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from portal import clock
+from portal.billing import changes, events, invoices, queries
+from portal.db import Database, Row
+from portal.payments.errors import PaymentDeclined
+from portal.payments.processor import ChargeResult, PaymentProcessor
+from portal.subscriptions.errors import SubscriptionChanged
+
+log = logging.getLogger("portal.billing")
+
+RETRY_DELAYS = (3 * 86400, 5 * 86400, 7 * 86400)
+"""After a failed automatic charge: when to try again (then the invoice is left open)."""
+CLAIM_SECONDS = 300
+"""How long a started charge is left to its process before another may finish it."""
+
+
+@dataclass(frozen=True)
+class Started:
+    invoice: Row
+    key: str
+    method: Row | None
+
+
+async def _start(db: Database, customer_id: str, invoice_id: str, *, draft: bool
+                 ) -> Started | None:
+    """Take the invoice for one charge; None when it is not (or no longer) to be charged."""
+    now = clock.timestamp()
+    async with db.transaction():
+        invoice = await queries.lock_invoice(db, customer_id, invoice_id)
+        if invoice is None or invoice["status"] != ("draft" if draft else "open"):
+            return None
+        if not draft and (invoice["next_payment_attempt"] is None
+                          or invoice["next_payment_attempt"] > now):
+            return None
+        key = invoice["charge_key"] or f"{invoice_id}:{invoice['attempt_count'] + 1}"
+        await queries.update_invoice(db, customer_id, invoice_id, {
+            "charge_key": key, "charge_started_at": now,
+            **({} if draft else {"next_payment_attempt": now + CLAIM_SECONDS})})
+        method = await queries.payment_method_for(db, customer_id, invoice["subscription_id"])
+        return Started(invoice, key, method)
+
+
+async def _charge(processor: PaymentProcessor, started: Started) -> ChargeResult:
+    invoice = started.invoice
+    if started.method is None:
+        return ChargeResult(False, "no_payment_method")
+    return await processor.charge(started.method, invoice["amount_due"], invoice["currency"],
+                                  idempotency_key=started.key)
+
+
+# -- Open invoices: the billing clock ------------------------------------------------------
+
+async def collect(db: Database, processor: PaymentProcessor, customer_id: str,
+                  invoice_id: str) -> bool:
+    """Charge an open invoice whose attempt is due; True when it is paid. A failure schedules
+    the next try (none after the last) and leaves the invoice open."""
+    started = await _start(db, customer_id, invoice_id, draft=False)
+    if started is None:
+        return False
+    result = await _charge(processor, started)
+    invoice = started.invoice
+    now = clock.timestamp()
+    attempt = invoice["attempt_count"] + 1
+    async with db.transaction():
+        if result.succeeded:
+            values = {"status": "paid", "amount_paid": invoice["amount_due"], "paid_at": now,
+                      "next_payment_attempt": None}
+        else:
+            retry = now + RETRY_DELAYS[attempt - 1] if attempt <= len(RETRY_DELAYS) else None
+            values = {"next_payment_attempt": retry}
+        if not await queries.update_invoice(db, customer_id, invoice_id, {
+                **values, "attempt_count": attempt, "charge_key": None,
+                "charge_started_at": None}, charge_key=started.key):
+            return False  # another process recorded this charge
+        if result.succeeded:
+            await events.record(db, "invoice.paid", {"id": invoice_id, "status": "paid"})
+        else:
+            await events.record(db, "invoice.payment_failed", {
+                "id": invoice_id, "attempt_count": attempt, "decline_code": result.decline_code})
+        if invoice["subscription_id"]:
+            await _follow_payment(db, customer_id, invoice["subscription_id"])
+    return result.succeeded
+
+
+async def _follow_payment(db: Database, customer_id: str, subscription_id: str) -> None:
+    """A live subscription is past due while one of its invoices is open, active otherwise."""
+    sub = await queries.subscription(db, customer_id, subscription_id)
+    if sub is None or sub["status"] not in ("active", "past_due"):
+        return
+    status = "past_due" if await queries.has_open_invoice(db, customer_id, sub["id"]) else "active"
+    if status != sub["status"]:
+        await queries.set_subscription(db, customer_id, sub["id"], {"status": status})
+        await events.record(db, "customer.subscription.updated",
+                            {"id": sub["id"], "status": status}, {"status": sub["status"]})
+
+
+async def collect_due(db: Database, processor: PaymentProcessor, now: int,
+                      limit: int = 100) -> int:
+    """Charge open invoices whose next attempt has come; returns how many were paid."""
+    paid = 0
+    for row in await queries.collectable_invoices(db, now, limit):
+        paid += await collect(db, processor, row["customer_id"], row["id"])
+    return paid
+
+
+# -- Drafts that carry a change: paid while the customer waits -----------------------------
+
+async def pay_for_change(db: Database, processor: PaymentProcessor, customer_id: str,
+                         invoice_id: str) -> None:
+    """Charge a change's draft and make the change. PaymentDeclined when the payment fails
+    (nothing changed); SubscriptionChanged when the subscription moved on meanwhile (the
+    payment is refunded)."""
+    started = await _start(db, customer_id, invoice_id, draft=True)
+    if started is None:
+        return  # settled by another process
+    result = await _charge(processor, started)
+    if not result.succeeded:
+        await _drop_draft(db, started)
+        raise PaymentDeclined(result.decline_code or "card_declined")
+    try:
+        async with db.transaction():
+            if not await queries.update_invoice(db, customer_id, invoice_id, {
+                    "charge_key": None, "charge_started_at": None, "attempt_count": 1},
+                    charge_key=started.key):
+                return  # another process recorded this payment
+            # The change first: a discount it brings exists when the invoice uses it up.
+            await changes.write(db, changes.Change.from_json(
+                started.invoice["change_on_payment"]))
+            await invoices.finalize(db, invoice_id, customer_id, paid=True)
+    except SubscriptionChanged:
+        await processor.refund(started.key)
+        await _drop_draft(db, started)
+        raise
+
+
+async def _drop_draft(db: Database, started: Started) -> None:
+    invoice = started.invoice
+    async with db.transaction():
+        if not await queries.delete_draft(db, invoice["customer_id"], invoice["id"],
+                                          started.key):
+            return
+        discount = (invoice["change_on_payment"] or {}).get("discount")
+        if discount:
+            await queries.give_back_redemption(db, discount["promotion_code_id"],
+                                               discount["coupon_id"])
+
+
+async def settle_unfinished(db: Database, processor: PaymentProcessor, now: int,
+                            limit: int = 100) -> int:
+    """Finish the changes whose payment was started by a process that then stopped: the same
+    key takes the payment at most once, and the change is made or dropped as it would have
+    been. Returns how many were settled."""
+    settled = 0
+    for row in await queries.unsettled_drafts(db, now - CLAIM_SECONDS, limit):
+        try:
+            await pay_for_change(db, processor, row["customer_id"], row["id"])
+        except (PaymentDeclined, SubscriptionChanged) as outcome:
+            log.info("unfinished change on %s settled: %s", row["id"], type(outcome).__name__)
+        settled += 1
+    return settled
+

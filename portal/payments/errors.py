@@ -1,0 +1,27 @@
+"""What the customer is told when a payment does not go through."""
+
+from __future__ import annotations
+
+from portal.errors import PortalError
+from portal.i18n import N_
+
+# Why a charge failed, by the processor's decline code, in the customer's words.
+DECLINES = {
+    "card_declined": N_("Your card was declined. Nothing was charged and nothing was "
+                        "changed."),
+    "insufficient_funds": N_("Your card has insufficient funds. Nothing was charged and "
+                             "nothing was changed."),
+    "expired_card": N_("Your card has expired. Nothing was charged and nothing was changed."),
+    "processing_error": N_("The payment could not be processed. Nothing was charged and "
+                           "nothing was changed; please try again in a moment."),
+    "no_payment_method": N_("There is no payment method to charge. Nothing was changed."),
+}
+
+
+class PaymentDeclined(PortalError):
+    status_code = 402
+    title = N_("The payment did not go through")
+
+    def __init__(self, decline_code: str) -> None:
+        self.decline_code = decline_code
+        super().__init__(DECLINES.get(decline_code, DECLINES["card_declined"]))
