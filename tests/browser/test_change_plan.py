@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import portal_command
 from tests.browser.test_overview import serious_violations
@@ -45,3 +45,50 @@ async def test_monthly_to_yearly_with_a_promotion_code(browser: Browser, live_se
     assert amount is not None
     await expect(paid).to_contain_text(amount.group(0))
     await context.close()
+
+
+async def _change_plan_page(browser: Browser, live_env: dict[str, str], *,
+                            javascript: bool = True) -> tuple[BrowserContext, Page]:
+    url = portal_command(live_env, "session", "create", CUSTOMER, "--locale", "en")
+    context = await browser.new_context(java_script_enabled=javascript)
+    page = await context.new_page()
+    await page.goto(url)
+    await page.get_by_role("link", name="Change plan").click()
+    return context, page
+
+
+async def test_the_preview_never_outlives_the_form(browser: Browser, live_server: str,
+                                                   live_env: dict[str, str]) -> None:
+    context, page = await _change_plan_page(browser, live_env)
+    preview = page.locator("#preview")
+    # Only Team's quantity can change, so only Team has a quantity field.
+    await expect(page.locator("input.quantity-input")).to_have_count(1)
+    quantity = page.get_by_label("Quantity of Team")
+    await quantity.fill("7")
+    await expect(preview.get_by_role("button")).to_be_enabled()
+    await expect(preview).to_contain_text("7 × Team")
+    # While a new preview is on its way, the old one cannot be confirmed.
+    await quantity.fill("8")
+    await expect(preview.get_by_role("button")).to_be_disabled()
+    await expect(preview).to_contain_text("8 × Team")
+    await expect(preview.get_by_role("button")).to_be_enabled()
+    # An entry out of range says why at once, and leaves nothing to confirm.
+    await quantity.fill("999")
+    await expect(preview.get_by_role("alert")).to_contain_text("from 1 to 50")
+    await expect(preview.get_by_role("button")).to_have_count(0)
+    await context.close()
+
+
+async def test_the_billing_period_toggle_keeps_the_choices(browser: Browser, live_server: str,
+                                                           live_env: dict[str, str]) -> None:
+    for javascript in (True, False):
+        context, page = await _change_plan_page(browser, live_env, javascript=javascript)
+        await page.get_by_label("Quantity of Team").fill("7")
+        await page.get_by_label("Promotion code").fill("WELCOME20")
+        await page.get_by_role("button", name="Yearly").click()
+        await expect(page.get_by_role("button", name="Yearly")).to_have_attribute(
+            "aria-pressed", "true")
+        await expect(page.get_by_label("Quantity of Team")).to_have_value("7")
+        await expect(page.get_by_label("Promotion code")).to_have_value("WELCOME20")
+        assert "interval=year" in page.url
+        await context.close()

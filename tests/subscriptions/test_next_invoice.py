@@ -7,7 +7,8 @@ from typing import Any
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from portal import clock
+from portal import clock, i18n
+from portal.billing import money
 from portal.billing import renewals
 from portal.db import Database
 from portal.payments.processor import TestProcessor
@@ -156,3 +157,15 @@ async def test_lines_store_what_they_are_and_are_worded_by_the_reader(
                                 .order_by(invoice_lines.c.position))
     assert [(r["kind"], r["description"]) for r in stored] == [
         ("period", None), ("unused_time", None), ("remaining_time", None)]
+
+
+async def test_the_discount_is_named_with_its_terms(shop: Shop, client: AsyncClient) -> None:
+    data = await shop.customer(plan="pro_month", coupons=[WELCOME], promotion_codes=[WELCOME20])
+    sub = data["subscription"]
+    await confirm(client, await preview(client, sub, shop.prices["pro_month"]["id"], 1,
+                                        "WELCOME20"))
+    until = i18n.date(money.add_interval(clock.timestamp(), "month", 3), "long")
+    terms = html(await client.get("/p/")).css_first(".discount").text()
+    assert terms == f"WELCOME20: 20% off for 3 months, until {until}"
+    french = html(await client.get("/p/", params={"locale": "fr"})).css_first(".discount")
+    assert french.text().startswith("WELCOME20\xa0: 20\xa0% de remise pendant 3 mois, jusqu")
