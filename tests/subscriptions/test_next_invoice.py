@@ -8,8 +8,7 @@ from httpx import AsyncClient
 from sqlalchemy import select
 
 from portal import clock, i18n
-from portal.billing import money
-from portal.billing import renewals
+from portal.billing import money, renewals
 from portal.db import Database
 from portal.payments.processor import TestProcessor
 from portal.tables import invoice_items, invoice_lines, invoices
