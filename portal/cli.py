@@ -74,7 +74,11 @@ def cmd_load(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def shift_times(value: Any, delta: int) -> Any:
-    """The demo file with every timestamp moved by `delta` seconds."""
+    """The demo file with every timestamp moved by `delta` seconds, and card expiry dates by
+    as many months (a card that was valid, or expired, on the anchor day still is)."""
+    if isinstance(value, dict) and {"exp_month", "exp_year"} <= value.keys():
+        months = value["exp_year"] * 12 + value["exp_month"] - 1 + round(delta / (30.44 * 86400))
+        return {**value, "exp_year": months // 12, "exp_month": months % 12 + 1}
     if isinstance(value, dict):
         return {key: (item + delta if key in DEMO_TIME_FIELDS and isinstance(item, int)
                       else shift_times(item, delta)) for key, item in value.items()}
