@@ -261,7 +261,7 @@ invoices = Table(
     Column("charge_started_at", BigInteger),
     # Applied when finalized: what it moves on the customer's balance, and the discount it
     # uses (a one-time discount ends with it).
-    Column("balance_change", BigInteger, nullable=False, default=0),
+    Column("balance_change", BigInteger, nullable=False, server_default="0"),
     Column("discount_id", String(64)),
     # A draft paid while the customer waits: the subscription change its payment completes.
     Column("change_on_payment", JSON),

@@ -106,7 +106,7 @@ def invoice(i: s.Invoice) -> Values:
             "period_end": i.period_end, "due_date": i.due_date,
             "paid_at": i.status_transitions.paid_at, "livemode": i.livemode,
             # Loaded invoices are history: open ones are not collected automatically.
-            "attempt_count": 0, "next_payment_attempt": None, "balance_change": 0,
+            "attempt_count": 0, "next_payment_attempt": None,
             "created": i.created}
 
 

@@ -25,8 +25,6 @@ def upgrade() -> None:
         batch.add_column(sa.Column('discount_id', sa.String(length=64), nullable=True))
         batch.add_column(sa.Column('change_on_payment', sa.JSON(), nullable=True))
         batch.create_unique_constraint('uq_invoices_number', ['number'])
-    with op.batch_alter_table('invoices') as batch:
-        batch.alter_column('balance_change', server_default=None)
     with op.batch_alter_table('invoice_lines') as batch:
         batch.add_column(sa.Column('kind', sa.String(length=16), nullable=True))
     with op.batch_alter_table('invoice_items') as batch:
