@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import select
 
 from portal.billing import renewals
@@ -11,7 +9,7 @@ from portal.db import Database
 from portal.payments.processor import TestProcessor
 from portal.tables import invoices
 from tests import factories
-from tests.billing.test_renewals import cycle_invoices, setup
+from tests.billing.test_renewals import cycle_invoices, setup, two_workers
 
 
 async def test_new_invoices_continue_the_imported_numbers(db: Database) -> None:
@@ -31,13 +29,7 @@ async def test_numbers_stay_unique_and_unbroken_with_two_workers(db: Database,
     data = await setup(db, count=30)
     await factories.seed(db, invoices=[factories.invoice(
         data[0]["sub"]["customer"], 100, number="QMA-0100")])
-    other = Database(database_url)
-    await other.connect()
-    try:
-        await asyncio.gather(renewals.run_due(db, TestProcessor(db)),
-                             renewals.run_due(other, TestProcessor(other)))
-    finally:
-        await other.disconnect()
+    await two_workers(db, database_url)
     numbers = [row["number"] for row in await db.fetch_all(
         select(invoices.c.number).where(invoices.c.billing_reason == "subscription_cycle"))]
     assert sorted(numbers) == [f"QMA-{n:04d}" for n in range(101, 131)]

@@ -54,6 +54,17 @@ async def cycle_invoices(db: Database, sub_id: str) -> list[dict[str, Any]]:
         .order_by(invoices.c.period_start))
 
 
+async def two_workers(db: Database, database_url: str) -> None:
+    """One pass of the billing clock by two workers at once, each with its own connection."""
+    other = Database(database_url)
+    await other.connect()
+    try:
+        await asyncio.gather(renewals.run_due(db, TestProcessor(db)),
+                             renewals.run_due(other, TestProcessor(other)))
+    finally:
+        await other.disconnect()
+
+
 class TestRenewal:
     async def test_period_end_invoices_charges_and_moves_on(self, db: Database) -> None:
         [data] = await setup(db)
@@ -153,13 +164,7 @@ class TestSafety:
     async def test_two_workers_make_one_invoice_each(self, db: Database,
                                                      database_url: str) -> None:
         data = await setup(db, count=30)
-        other = Database(database_url)
-        await other.connect()
-        try:
-            await asyncio.gather(renewals.run_due(db, TestProcessor(db)),
-                                 renewals.run_due(other, TestProcessor(other)))
-        finally:
-            await other.disconnect()
+        await two_workers(db, database_url)
         for item in data:
             [invoice] = await cycle_invoices(db, item["sub"]["id"])
             assert invoice["status"] == "paid"
