@@ -8,7 +8,6 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
 
 from portal.i18n import N_, gettext
 from portal.merchant import queries as configurations
@@ -149,12 +148,6 @@ def as_portal_error(exc: Exception) -> PortalError:
     return ServerError()
 
 
-async def refuse_cross_site(scope: Scope, receive: Receive, send: Send) -> None:
-    """The answer to a request that failed the origin or CSRF token check (403)."""
-    response = await handle_error(Request(scope, receive), CsrfFailed())
-    await response(scope, receive, send)
-
-
 async def handle_error(request: Request, exc: Exception) -> Response:
     error = as_portal_error(exc)
     if error.status_code >= 500:
@@ -174,9 +167,9 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     if htmx_request:
         # An alert in the page's live region rather than a swap of the target.
         headers = {"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"}
-    if error.status_code >= 500:
-        # Server errors leave through Starlette's outermost middleware, past ours.
-        headers.update(security_headers(request.scope, https=request.app.state.settings.https))
+    # Every refusal carries the headers, also those that leave before or past the guard
+    # (server errors go out through Starlette's outermost middleware).
+    headers.update(security_headers(request.scope, https=request.app.state.settings.https))
     return render(
         request,
         "errors/_alert.html" if htmx_request else "errors/error.html",

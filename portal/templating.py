@@ -84,7 +84,7 @@ def base_context(request: Request) -> dict[str, Any]:
         "error": None,
         "login_url": login_url,
         "return_url": return_url,
-        # asgi-csrf puts the token getter in the scope; calling it sets the cookie.
+        # The request guard puts the token getter in the scope; calling it sets the cookie.
         "csrftoken": request.scope.get("csrftoken", lambda: ""),
     }
 
