@@ -54,10 +54,13 @@ templates = Jinja2Templates(env=_environment())
 
 
 def _language_links(request: Request) -> list[tuple[str, str, str]]:
-    """(code, name, href) for the switcher: this page again, in each language."""
+    """(code, name, href) for the switcher: this page again, in each language.
+
+    The links are query-only relative references (`?…&locale=fr`): a browser resolves them
+    against the page's own address, so no path trick (`//host`, `/\\host`, encoded slashes)
+    can turn them into links to another site."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "locale"]
-    path = request.url.path
-    return [(code, name, f"{path}?{urlencode([*params, ('locale', code)])}")
+    return [(code, name, f"?{urlencode([*params, ('locale', code)])}")
             for code, name in i18n.language_names().items()]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from portal.db import Database
 from portal.settings import Settings
 from tests import factories
 from tests.auth.helpers import csrf_token, last_mail
-from tests.conftest import html
+from tests.conftest import BASE_URL, html
 
 TEN_MB = 10 * 1024 * 1024
 HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options",
@@ -217,3 +218,55 @@ class TestEveryRefusalCarriesTheHeaders:
             assert_security_headers(response)
             assert response.headers["cache-control"] == "no-store"
             assert "boom" not in response.text
+
+
+def browser_join(base: str, reference: str) -> str:
+    """A reference resolved as browsers do for http(s): tabs and newlines dropped, leading and
+    trailing spaces trimmed, backslashes read as slashes."""
+    reference = reference.replace("\t", "").replace("\n", "").replace("\r", "").strip(
+        "".join(map(chr, range(33))))
+    return urljoin(base.replace("\\", "/"), reference.replace("\\", "/"))
+
+
+TRICKS = ["//evil.example/x", "/\\evil.example", "/%2F%2Fevil.example", "/%5Cevil.example/x",
+          "///evil.example", "/%5C%5Cevil.example", "/\\/evil.example/", "/%09/evil.example",
+          "/p/login/%2F%2Fevil.example", "//evil.example/x?locale=fr&next=//evil.example",
+          "/p/", "/p/logout", "/p/session/expired", "/p/subscriptions/sub_x/update"]
+
+
+class TestLinksStayOnSite:
+    @pytest.mark.parametrize("path", TRICKS)
+    @pytest.mark.parametrize("htmx", [False, True])
+    async def test_no_link_or_form_on_an_error_page_leaves_the_site(
+        self, client: AsyncClient, db: Database, path: str, htmx: bool
+    ) -> None:
+        data = await factories.customer_with_plan(db)
+        profile = data["configuration"]["business_profile"]
+        merchant = {profile["terms_of_service_url"], profile["privacy_policy_url"]}
+        url = BASE_URL + path
+        headers = {"hx-request": "true", "hx-target": "page"} if htmx else {}
+        response = await client.get(url, headers=headers)
+        assert response.status_code >= 400, path
+        page = html(response)
+        references = [
+            (node.tag, attribute, node.attributes[attribute])
+            for selector, attribute in (("a[href]", "href"), ("form[action]", "action"),
+                                        ("[hx-get]", "hx-get"), ("[hx-post]", "hx-post"),
+                                        ("link[href]", "href"), ("script[src]", "src"),
+                                        ("img[src]", "src"))
+            for node in page.css(selector)
+        ]
+        if not htmx:  # htmx gets an alert alone
+            assert any(tag == "a" for tag, _, _ in references)
+        for tag, attribute, value in references:
+            assert value is not None
+            target = browser_join(url, value)
+            if value in merchant:
+                continue  # the business's own pages, from its configuration
+            assert urlsplit(target).netloc == "portal.test", (tag, attribute, value, target)
+            assert urlsplit(target).path.startswith("/"), target
+        for header in ("location", "hx-redirect", "hx-location", "hx-replace-url",
+                       "hx-push-url"):
+            if header in response.headers:
+                target = browser_join(url, response.headers[header])
+                assert urlsplit(target).netloc == "portal.test", (header, target)
