@@ -23,6 +23,7 @@ class PortalError(Exception):
     status_code = 400
     offer_sign_in = False
     """Show the login link and the way back to the business (session and link errors)."""
+    sign_in_label = N_("Sign in again")
     title = N_("Something is not right")
     message = N_("Please check what you entered and try again.")
 
@@ -92,6 +93,17 @@ class SessionEnded(PortalError):
     title = N_("Your session has ended")
     message = N_("For your security, billing sessions end after a period of inactivity. "
                  "Sign in again to continue.")
+
+
+class SignInRequired(PortalError):
+    """A customer page asked for without any session cookie: nothing has ended."""
+
+    offer_sign_in = True
+    status_code = 401
+    sign_in_label = N_("Sign in")
+    title = N_("Sign in to continue")
+    message = N_("This page is for signed-in customers. Sign in, or open billing again from "
+                 "the website you came from.")
 
 
 class SessionLinkNotAccepted(PortalError):
