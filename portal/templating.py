@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from portal import ROOT, i18n
+from portal import ROOT, i18n, notices
 from portal.htmx import HtmxDetails
 from portal.merchant.branding import Branding
 from portal.security import csp_nonce
@@ -85,6 +86,7 @@ def base_context(request: Request) -> dict[str, Any]:
         "debug": settings.debug,
         "signed_in": getattr(request.state, "session", None) is not None,
         "error": None,
+        "notice": None,
         "login_url": login_url,
         "return_url": return_url,
         # The request guard puts the token getter in the scope; calling it sets the cookie.
@@ -111,9 +113,15 @@ def render(
     htmx: HtmxDetails = ctx["htmx"]
     if partial is not None and htmx.partial and htmx.target not in (None, "page"):
         name = partial
+    # A one-time notice waits for the next page, not for a partial of the one before.
+    page = not PurePosixPath(name).name.startswith("_")
+    if page:
+        ctx["notice"] = notices.pending(request)
     response = templates.TemplateResponse(
         request, name, ctx, status_code=status_code, headers=dict(headers or {})
     )
+    if page:
+        notices.clear(request, response)
     response.headers["vary"] = "HX-Request"
     response.headers["cache-control"] = "no-store"
     return response

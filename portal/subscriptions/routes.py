@@ -7,8 +7,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portal import notices
 from portal.auth.guard import require_session
 from portal.errors import PortalError
+from portal.notices import Notice
 from portal.payments.processor import processor_for
 from portal.subscriptions import queries, service
 from portal.subscriptions.errors import SubscriptionChanged, SubscriptionNotFound
@@ -78,11 +80,15 @@ async def confirm_update(request: Request) -> Response:
         return render(request, "subscriptions/update.html", {
             **_picker(request, fresh), "change": None, "plan": None,
             "error": SubscriptionChanged()}, status_code=409)
-    notice = "scheduled" if applied.plan.mode == "scheduled" else "updated"
     if applied.payment_failed:
-        notice = "payment_failed"
-    return RedirectResponse(f"{path_for(request, 'account:home')}?notice={notice}",
-                            status_code=303)
+        notice = Notice.PAYMENT_FAILED
+    elif applied.plan.mode == "scheduled":
+        notice = Notice.CHANGE_SCHEDULED
+    elif applied.plan.due_now:
+        notice = Notice.PLAN_CHANGED_AND_PAID
+    else:
+        notice = Notice.PLAN_CHANGED
+    return notices.redirect(request, path_for(request, "account:home"), notice)
 
 
 async def drop_scheduled_change(request: Request) -> Response:
@@ -99,8 +105,8 @@ async def drop_scheduled_change(request: Request) -> Response:
         version = -1
     if not await queries.bump_version(db, subscription["id"], version, {"pending_update": None}):
         raise SubscriptionChanged()
-    return RedirectResponse(f"{path_for(request, 'account:home')}?notice=kept",
-                            status_code=303)
+    return notices.redirect(request, path_for(request, "account:home"),
+                            Notice.CURRENT_PLAN_KEPT)
 
 
 routes = [
