@@ -84,6 +84,7 @@ def base_context(request: Request) -> dict[str, Any]:
         "csp_nonce": csp_nonce(request.scope),
         "htmx": HtmxDetails.from_request(request),
         "debug": settings.debug,
+        "test_mode": settings.test_mode,
         "signed_in": getattr(request.state, "session", None) is not None,
         "error": None,
         "notice": None,

@@ -71,7 +71,8 @@ async def confirm_update(request: Request) -> Response:
     db = request.app.state.db
     try:
         version = int(str(form.get("version", "")))
-        applied = await service.apply(db, processor_for(db), offer, change, version)
+        applied = await service.apply(db, processor_for(request.app.state.settings, db),
+                                      offer, change, version)
     except (SubscriptionChanged, ValueError):
         # Two tabs, or a double submit: show the plan as it is now.
         fresh = await service.offer(db, request.state.configuration,

@@ -86,3 +86,23 @@ class TestNotices:
                                             shop.prices["pro_month"]["id"]))
         text = notice_text(await client.get("/p/", params={"locale": "de"}))
         assert text is not None and "Ihr Tarif wurde gewechselt" in text
+
+
+class TestTestMode:
+    async def test_a_paid_plan_change_says_no_money_was_taken(self, shop: Shop,
+                                                              client: AsyncClient) -> None:
+        data = await shop.customer(update={"proration_behavior": "always_invoice"})
+        done = await confirm(client, await preview(client, data["subscription"],
+                                                   shop.prices["pro_month"]["id"]))
+        notice = html(await client.get(done.headers["location"])).css_first("[role=status]")
+        assert notice is not None
+        assert "Your plan has been changed" in notice.text()
+        assert "no money was taken" in notice.text()
+
+    async def test_a_free_plan_change_says_nothing_about_money(self, shop: Shop,
+                                                               client: AsyncClient) -> None:
+        data = await shop.customer()
+        done = await confirm(client, await preview(client, data["subscription"],
+                                                   shop.prices["pro_month"]["id"]))
+        notice = html(await client.get(done.headers["location"])).css_first("[role=status]")
+        assert notice is not None and "money" not in notice.text()
