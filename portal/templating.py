@@ -123,6 +123,10 @@ def render(
     )
     if page:
         notices.clear(request, response)
+    if htmx.partial and htmx.target == "page":
+        # The language switcher: the address bar shows what reloads this page in the new
+        # language, with what the page's forms sent. Query-only, like the links themselves.
+        response.headers["hx-replace-url"] = f"?{urlencode(request.query_params.multi_items())}"
     response.headers["vary"] = "HX-Request"
     response.headers["cache-control"] = "no-store"
     return response

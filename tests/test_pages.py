@@ -144,6 +144,19 @@ class TestHtmx:
         assert page.css_first("title") is not None
         assert "portal_locale=ja" in response.headers["set-cookie"]
 
+    async def test_the_switch_updates_the_title_and_the_address(self, client: AsyncClient,
+                                                                db: Database) -> None:
+        data = await factories.customer_with_plan(db)
+        url = f"/dev/customers/{data['customer']['id']}"
+        response = await client.get(url, params=[("a", "1"), ("b", "x y"), ("locale", "fr")],
+                                    headers={"hx-request": "true", "hx-target": "page"})
+        # htmx 2 takes a <title> only at the root of a fragment, not inside #page.
+        assert response.text.lstrip().startswith("<title>Facturation · Tessellate</title>")
+        assert html(response).css_first("#page title") is None
+        # The address bar then reloads the same page, in the new language.
+        assert response.headers["hx-replace-url"] == "?a=1&b=x+y&locale=fr"
+        assert "hx-replace-url" not in (await client.get(url)).headers
+
     async def test_history_restore_gets_the_whole_page(self, client: AsyncClient,
                                                        db: Database) -> None:
         data = await factories.customer_with_plan(db)
