@@ -107,7 +107,8 @@ def render(
     """Render a page, or its `partial` alone when htmx asks for a fragment.
 
     A request whose htmx target is `page` (the language switcher) gets the page without the
-    document shell; `base.html` decides that from `htmx`.
+    document shell; `base.html` decides that from `htmx`. A page (not a partial) shows the
+    pending one-time notice and clears it.
     """
     ctx = base_context(request)
     ctx.update(context or {})
@@ -123,7 +124,7 @@ def render(
     )
     if page:
         notices.clear(request, response)
-    if htmx.partial and htmx.target == "page":
+    if page and htmx.partial and htmx.target == "page":
         # The language switcher: the address bar shows what reloads this page in the new
         # language, with what the page's forms sent. Query-only, like the links themselves.
         response.headers["hx-replace-url"] = f"?{urlencode(request.query_params.multi_items())}"

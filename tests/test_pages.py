@@ -156,6 +156,11 @@ class TestHtmx:
         # The address bar then reloads the same page, in the new language.
         assert response.headers["hx-replace-url"] == "?a=1&b=x+y&locale=fr"
         assert "hx-replace-url" not in (await client.get(url)).headers
+        # An error during the switch is an alert: the address stays.
+        missing = await client.get("/dev/customers/cus_nobody", params={"locale": "fr"},
+                                   headers={"hx-request": "true", "hx-target": "page"})
+        assert missing.status_code == 404
+        assert "hx-replace-url" not in missing.headers
 
     async def test_history_restore_gets_the_whole_page(self, client: AsyncClient,
                                                        db: Database) -> None:
