@@ -6,28 +6,21 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from asgi_csrf import asgi_csrf
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
-from starlette.types import Message
 
 from portal import ROOT, mail, test_clock
 from portal.account.routes import routes as account_routes
 from portal.auth.routes import routes as auth_routes
 from portal.db import Database
 from portal.dev.routes import routes as dev_routes
-from portal.errors import PortalError, handle_error, refuse_cross_site
+from portal.errors import PortalError, handle_error
 from portal.i18n import LocaleMiddleware
-from portal.security import (
-    BodySizeLimitMiddleware,
-    SameOriginMiddleware,
-    SecurityHeadersMiddleware,
-    cookie_name,
-)
+from portal.request_guard import RequestGuard
 from portal.settings import Settings
 from portal.subscriptions.routes import routes as subscription_routes
 
@@ -40,10 +33,6 @@ async def _follow_test_clock(db: Database) -> None:
         await asyncio.sleep(1)
         with contextlib.suppress(Exception):
             await test_clock.sync(db)
-
-
-async def _no_body() -> Message:
-    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -84,17 +73,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(SecurityHeadersMiddleware, https=settings.https),
-            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+            # The locale first: refusals are pages in the visitor's language too.
             Middleware(LocaleMiddleware, secure=settings.https),
-            Middleware(SameOriginMiddleware, base_url=settings.base_url,
-                       refuse=refuse_cross_site),
-            Middleware(
-                asgi_csrf, signing_secret=settings.secret_key, cookie_secure=settings.https,
-                cookie_name=cookie_name("csrftoken", https=settings.https),
-                send_csrf_failed=lambda scope, send, _reason: refuse_cross_site(
-                    scope, _no_body, send),
-            ),
+            Middleware(RequestGuard, secret_key=settings.secret_key, base_url=settings.base_url,
+                       max_body_bytes=settings.max_body_bytes),
         ],
         exception_handlers={
             PortalError: handle_error,

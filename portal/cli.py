@@ -19,6 +19,7 @@ from portal.auth import service as auth
 from portal.db import Database
 from portal.loader import LoadError, load, parse, read
 from portal.merchant import queries as configurations
+from portal.payments.processor import warn_if_test_mode
 from portal.settings import ConfigurationError, Settings
 
 DEMO_FILE = Path(__file__).resolve().parent / "demo" / "demo.json"
@@ -39,6 +40,8 @@ async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[Any]
         await db.disconnect()
 
 
+log = logging.getLogger("portal")
+
 SECRET_PATH = re.compile(r"(/magic/|/p/session/)[^/?]+")
 
 
@@ -56,6 +59,7 @@ class RedactAccessLog(logging.Filter):
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    warn_if_test_mode(settings, log)
     logging.getLogger("uvicorn.access").addFilter(RedactAccessLog())
     uvicorn.run("portal.app:create_app", factory=True, host=args.host,
                 port=args.port or settings.port, proxy_headers=True,
@@ -111,6 +115,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    warn_if_test_mode(settings, log)
     asyncio.run(_with_db(settings, lambda db: worker.run(db, settings, interval=args.interval)))
 
 
@@ -128,7 +133,7 @@ def cmd_mail_test(settings: Settings, args: argparse.Namespace) -> None:
         configuration = await configurations.default(db)
         name = (configuration or {}).get("business_profile", {}).get("name", "")
         await mail.queue(db, to=args.address, template="test", locale=args.locale,
-                         context={"business_name": name})
+                         context={"business_name": name}, test_mode=settings.test_mode)
         return await mail.send_due(db, settings)
 
     sent = asyncio.run(_with_db(settings, run))

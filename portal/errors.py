@@ -8,7 +8,6 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
 
 from portal.i18n import N_, gettext
 from portal.merchant import queries as configurations
@@ -24,6 +23,7 @@ class PortalError(Exception):
     status_code = 400
     offer_sign_in = False
     """Show the login link and the way back to the business (session and link errors)."""
+    sign_in_label = N_("Sign in again")
     title = N_("Something is not right")
     message = N_("Please check what you entered and try again.")
 
@@ -95,6 +95,17 @@ class SessionEnded(PortalError):
                  "Sign in again to continue.")
 
 
+class SignInRequired(PortalError):
+    """A customer page asked for without any session cookie: nothing has ended."""
+
+    offer_sign_in = True
+    status_code = 401
+    sign_in_label = N_("Sign in")
+    title = N_("Sign in to continue")
+    message = N_("This page is for signed-in customers. Sign in, or open billing again from "
+                 "the website you came from.")
+
+
 class SessionLinkNotAccepted(PortalError):
     offer_sign_in = True
     status_code = 410
@@ -149,12 +160,6 @@ def as_portal_error(exc: Exception) -> PortalError:
     return ServerError()
 
 
-async def refuse_cross_site(scope: Scope, receive: Receive, send: Send) -> None:
-    """The answer to a request that failed the origin or CSRF token check (403)."""
-    response = await handle_error(Request(scope, receive), CsrfFailed())
-    await response(scope, receive, send)
-
-
 async def handle_error(request: Request, exc: Exception) -> Response:
     error = as_portal_error(exc)
     if error.status_code >= 500:
@@ -174,9 +179,9 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     if htmx_request:
         # An alert in the page's live region rather than a swap of the target.
         headers = {"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"}
-    if error.status_code >= 500:
-        # Server errors leave through Starlette's outermost middleware, past ours.
-        headers.update(security_headers(request.scope, https=request.app.state.settings.https))
+    # Every refusal carries the headers, also those that leave before or past the guard
+    # (server errors go out through Starlette's outermost middleware).
+    headers.update(security_headers(request.scope, https=request.app.state.settings.https))
     return render(
         request,
         "errors/_alert.html" if htmx_request else "errors/error.html",

@@ -33,16 +33,24 @@ CLAIM_SECONDS = 120
 BACKOFF_SECONDS = (30, 60, 120, 300, 600, 1800, 3600)
 
 
-def render_email(template: str, locale: str, context: Mapping[str, Any]) -> dict[str, str]:
-    """Subject, text and HTML of `templates/email/<template>/` in `locale`."""
+def render_email(template: str, locale: str, context: Mapping[str, Any], *,
+                 test_mode: bool) -> dict[str, str]:
+    """Subject, text and HTML of `templates/email/<template>/` in `locale`.
+
+    In test mode (Settings.test_mode) every mail says so: the HTML layout shows a banner and
+    the text part starts with the same note."""
     previous = i18n.get_locale()
     i18n.set_locale(locale)
     try:
-        ctx = {"locale": locale, "html_lang": locale.replace("_", "-"), **context}
+        ctx = {"locale": locale, "html_lang": locale.replace("_", "-"), **context,
+               "test_mode": test_mode}
         parts = {
             part: templates.get_template(f"email/{template}/{part}").render(ctx)
             for part in ("subject.txt", "body.txt", "body.html")
         }
+        if test_mode:
+            note = templates.get_template("email/_test_mode.txt").render(ctx).strip()
+            parts["body.txt"] = f"{note}\n\n{parts['body.txt'].strip()}"
     finally:
         i18n.set_locale(previous)
     return {
@@ -55,13 +63,14 @@ def render_email(template: str, locale: str, context: Mapping[str, Any]) -> dict
 
 
 async def queue(db: Database, *, to: str, template: str, locale: str,
-                context: Mapping[str, Any]) -> str:
+                context: Mapping[str, Any], test_mode: bool) -> str:
     """Render and store one message; it leaves with the next send."""
     email_id = new_id("em")
     now = clock.timestamp()
     await db.execute(outbox.insert().values(
         id=email_id, to_address=to, template=template, locale=locale, attempts=0,
-        next_attempt_at=now, created=now, **render_email(template, locale, context),
+        next_attempt_at=now, created=now,
+        **render_email(template, locale, context, test_mode=test_mode),
     ))
     return email_id
 

@@ -1,18 +1,14 @@
-"""Response headers every answer carries, and the request-size cap."""
+"""Response headers every answer carries; secrets, signed values and keyed hashes."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 
 def csp_nonce(scope: Scope) -> str:
@@ -52,58 +48,6 @@ def security_headers(scope: Scope, *, https: bool) -> dict[str, str]:
     return headers
 
 
-class SecurityHeadersMiddleware:
-    """Adds the headers to every response that passes through, errors and partials included."""
-
-    def __init__(self, app: ASGIApp, *, https: bool) -> None:
-        self.app = app
-        self.https = https
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in security_headers(scope, https=self.https).items():
-                    headers.setdefault(name, value)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-class BodySizeLimitMiddleware:
-    """Refuses a body over the cap with 413 as soon as the route reads it, before any parsing:
-    by its Content-Length, or while it streams in. The error handler renders the page."""
-
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length", b"0")
-        too_large = not declared.isdigit() or int(declared) > self.max_bytes
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            if too_large:
-                raise HTTPException(413)
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise HTTPException(413)
-            return message
-
-        await self.app(scope, limited_receive, send)
-
-
 # -- Secrets and tokens --------------------------------------------------------------------
 
 def new_token(nbytes: int = 32) -> str:
@@ -137,32 +81,3 @@ def signed_value(secret: str, purpose: str, value: str | None, *, max_age: int) 
         return signer(secret, purpose).loads(value, max_age=max_age)
     except BadSignature:
         return None
-
-
-# -- Cross-site requests -------------------------------------------------------------------
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-Refusal = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class SameOriginMiddleware:
-    """Refuses unsafe requests whose Origin header names another site.
-
-    Browsers send Origin with every cross-site POST, cookies or not, so this also covers the
-    requests the CSRF token check lets through because they carry no cookies."""
-
-    def __init__(self, app: ASGIApp, *, base_url: str, refuse: Refusal) -> None:
-        self.app = app
-        parts = urlsplit(base_url)
-        self.base_origin = f"{parts.scheme}://{parts.netloc}"
-        self.refuse = refuse
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
-            headers = Headers(scope=scope)
-            origin = headers.get("origin")
-            own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}"
-            if origin is not None and origin not in (self.base_origin, own):
-                await self.refuse(scope, receive, send)
-                return
-        await self.app(scope, receive, send)

@@ -7,12 +7,17 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 
 from portal import ROOT
 
 
 class ConfigurationError(Exception):
     """The environment does not describe a usable deployment."""
+
+
+PaymentProcessorName = Literal["test"]
+"""Who takes the payments. Only the built-in test processor exists so far: it moves no money."""
 
 
 def _flag(value: str | None) -> bool:
@@ -30,6 +35,7 @@ class Settings:
     debug: bool = False
     var_dir: Path = field(default=ROOT / "var")
     max_body_bytes: int = 1_000_000
+    payment_processor: PaymentProcessorName = "test"
 
     @property
     def is_sqlite(self) -> bool:
@@ -38,6 +44,11 @@ class Settings:
     @property
     def https(self) -> bool:
         return self.base_url.startswith("https://")
+
+    @property
+    def test_mode(self) -> bool:
+        """Payments are simulated: every page and mail must say that no money moves."""
+        return self.payment_processor == "test"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -56,7 +67,18 @@ class Settings:
             port=port,
             debug=debug,
             var_dir=var_dir,
+            payment_processor=_payment_processor(env.get("PAYMENT_PROCESSOR")),
         )
+
+
+def _payment_processor(value: str | None) -> PaymentProcessorName:
+    name = (value or "test").strip().lower()
+    if name == "test":
+        return "test"
+    choices = ", ".join(get_args(PaymentProcessorName))
+    raise ConfigurationError(
+        f"PAYMENT_PROCESSOR={value!r} is not a payment processor this portal knows. "
+        f"Use one of: {choices}.")
 
 
 def _secret_key(value: str | None, *, debug: bool, var_dir: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from portal import ROOT, i18n
+from portal import ROOT, i18n, notices
 from portal.htmx import HtmxDetails
 from portal.merchant.branding import Branding
 from portal.security import csp_nonce
@@ -54,10 +55,13 @@ templates = Jinja2Templates(env=_environment())
 
 
 def _language_links(request: Request) -> list[tuple[str, str, str]]:
-    """(code, name, href) for the switcher: this page again, in each language."""
+    """(code, name, href) for the switcher: this page again, in each language.
+
+    The links are query-only relative references (`?…&locale=fr`): a browser resolves them
+    against the page's own address, so no path trick (`//host`, `/\\host`, encoded slashes)
+    can turn them into links to another site."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "locale"]
-    path = request.url.path
-    return [(code, name, f"{path}?{urlencode([*params, ('locale', code)])}")
+    return [(code, name, f"?{urlencode([*params, ('locale', code)])}")
             for code, name in i18n.language_names().items()]
 
 
@@ -80,11 +84,13 @@ def base_context(request: Request) -> dict[str, Any]:
         "csp_nonce": csp_nonce(request.scope),
         "htmx": HtmxDetails.from_request(request),
         "debug": settings.debug,
+        "test_mode": settings.test_mode,
         "signed_in": getattr(request.state, "session", None) is not None,
         "error": None,
+        "notice": None,
         "login_url": login_url,
         "return_url": return_url,
-        # asgi-csrf puts the token getter in the scope; calling it sets the cookie.
+        # The request guard puts the token getter in the scope; calling it sets the cookie.
         "csrftoken": request.scope.get("csrftoken", lambda: ""),
     }
 
@@ -101,16 +107,27 @@ def render(
     """Render a page, or its `partial` alone when htmx asks for a fragment.
 
     A request whose htmx target is `page` (the language switcher) gets the page without the
-    document shell; `base.html` decides that from `htmx`.
+    document shell; `base.html` decides that from `htmx`. A page (not a partial) shows the
+    pending one-time notice and clears it.
     """
     ctx = base_context(request)
     ctx.update(context or {})
     htmx: HtmxDetails = ctx["htmx"]
     if partial is not None and htmx.partial and htmx.target not in (None, "page"):
         name = partial
+    # A one-time notice waits for the next page, not for a partial of the one before.
+    page = not PurePosixPath(name).name.startswith("_")
+    if page:
+        ctx["notice"] = notices.pending(request)
     response = templates.TemplateResponse(
         request, name, ctx, status_code=status_code, headers=dict(headers or {})
     )
+    if page:
+        notices.clear(request, response)
+    if page and htmx.partial and htmx.target == "page":
+        # The language switcher: the address bar shows what reloads this page in the new
+        # language, with what the page's forms sent. Query-only, like the links themselves.
+        response.headers["hx-replace-url"] = f"?{urlencode(request.query_params.multi_items())}"
     response.headers["vary"] = "HX-Request"
     response.headers["cache-control"] = "no-store"
     return response

@@ -18,7 +18,7 @@ log = logging.getLogger("portal.worker")
 async def one_round(db: Database, settings: Settings) -> None:
     if settings.debug:
         await test_clock.sync(db)
-    await renewals.run_due(db, processor_for(db))
+    await renewals.run_due(db, processor_for(settings, db))
     await mail.send_due(db, settings)
 
 

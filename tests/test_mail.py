@@ -17,7 +17,7 @@ from tests.conftest import SmtpServer, html
 
 async def queue_test_mail(db: Database, locale: str = "en") -> str:
     return await mail.queue(db, to="ana@example.com", template="test", locale=locale,
-                            context={"business_name": "Tessellate"})
+                            context={"business_name": "Tessellate"}, test_mode=True)
 
 
 async def outbox_row(db: Database, email_id: str) -> dict[str, object]:

@@ -144,6 +144,24 @@ class TestHtmx:
         assert page.css_first("title") is not None
         assert "portal_locale=ja" in response.headers["set-cookie"]
 
+    async def test_the_switch_updates_the_title_and_the_address(self, client: AsyncClient,
+                                                                db: Database) -> None:
+        data = await factories.customer_with_plan(db)
+        url = f"/dev/customers/{data['customer']['id']}"
+        response = await client.get(url, params=[("a", "1"), ("b", "x y"), ("locale", "fr")],
+                                    headers={"hx-request": "true", "hx-target": "page"})
+        # htmx 2 takes a <title> only at the root of a fragment, not inside #page.
+        assert response.text.lstrip().startswith("<title>Facturation · Tessellate</title>")
+        assert html(response).css_first("#page title") is None
+        # The address bar then reloads the same page, in the new language.
+        assert response.headers["hx-replace-url"] == "?a=1&b=x+y&locale=fr"
+        assert "hx-replace-url" not in (await client.get(url)).headers
+        # An error during the switch is an alert: the address stays.
+        missing = await client.get("/dev/customers/cus_nobody", params={"locale": "fr"},
+                                   headers={"hx-request": "true", "hx-target": "page"})
+        assert missing.status_code == 404
+        assert "hx-replace-url" not in missing.headers
+
     async def test_history_restore_gets_the_whole_page(self, client: AsyncClient,
                                                        db: Database) -> None:
         data = await factories.customer_with_plan(db)
@@ -162,8 +180,9 @@ class TestHtmx:
             "en", "fr", "de", "it", "ja", "zh_Hans", "es"]
         for link in links:
             assert link.attributes["href"] == link.attributes["hx-get"]
-            assert link.attributes["href"].startswith("/dev/customers/")
-        italian = await client.get(links[3].attributes["href"])
+            assert link.attributes["href"].startswith("?")
+        italian = await client.get(f"/dev/customers/{data['customer']['id']}"
+                                   f"{links[3].attributes['href']}")
         assert html(italian).css_first("html").attributes["lang"] == "it"
         # The choice is remembered for the next page.
         again = await client.get(f"/dev/customers/{data['customer']['id']}")
@@ -253,8 +272,9 @@ class TestHeaders:
                      "accept-language": "it"})
         assert response.status_code == 413
         assert html(response).css_first("html").attributes["lang"] == "it"
-        client.cookies.clear()  # the error page gave a CSRF cookie; this is about size only
-        small = await client.post("/echo", data={"a": "1"})
+        # The error page gave a CSRF cookie: a small body with its token goes through.
+        small = await client.post("/echo", data={"a": "1"},
+                                  headers={"x-csrftoken": client.cookies["csrftoken"]})
         assert small.text == "1"
 
 
@@ -282,3 +302,60 @@ class TestWeight:
         weight = (int(htmx.headers["content-length"]) + int(css.headers["content-length"])
                   + len(page.content) + len((await client.get("/static/js/portal.js")).content))
         assert weight < 40_000
+
+
+class TestWording:
+    async def test_a_visitor_who_never_signed_in_is_asked_to_sign_in(
+        self, client: AsyncClient, db: Database
+    ) -> None:
+        await factories.customer_with_plan(db)
+        response = await client.get("/p/")
+        assert response.status_code == 401
+        page = html(response)
+        assert page.css_first("h1").text() == "Sign in to continue"
+        assert "session" not in page.css_first("main").text().lower()
+        assert page.css_first("main a.button").text() == "Sign in"
+
+    async def test_an_ended_session_says_so(self, client: AsyncClient, db: Database,
+                                            settings: Settings) -> None:
+        from portal.auth import service
+
+        data = await factories.customer_with_plan(db)
+        url = await service.create_session(db, settings, customer_id=data["customer"]["id"])
+        await client.get(url.removeprefix(settings.base_url))
+        assert (await client.get("/p/")).status_code == 200
+        from portal import clock
+
+        clock.advance(3 * 3600)
+        response = await client.get("/p/")
+        assert response.status_code == 401
+        page = html(response)
+        assert page.css_first("h1").text() == "Your session has ended"
+        assert page.css_first("main a.button").text() == "Sign in again"
+        # A cookie that names no session at all has ended too.
+        client.cookies.set("portal_session", "made-up")
+        assert html(await client.get("/p/")).css_first("h1").text() == "Your session has ended"
+
+    @pytest.mark.parametrize("path", ["/p/", "/p/logout", "/p/session/gone", "/nothing"])
+    async def test_error_pages_do_not_end_in_a_status_code(self, client: AsyncClient,
+                                                           db: Database, path: str) -> None:
+        await factories.customer_with_plan(db)
+        response = await client.get(path)
+        assert response.status_code >= 400
+        text = html(response).css_first("main").text()
+        assert f"Error {response.status_code}" not in text
+        assert str(response.status_code) not in text
+
+    async def test_no_possessive_is_built_from_the_business_name(
+        self, client: AsyncClient, db: Database
+    ) -> None:
+        from tests.auth.helpers import code_mail, magic_path
+
+        data = await factories.customer_with_plan(db, email="ana@example.com")
+        link = data["configuration"]["login_page"]["link_id"]
+        mail = await code_mail(client, db, link, "ana@example.com")
+        page = await client.get(magic_path(str(mail["body_text"])))
+        assert page.status_code == 200
+        text = html(page).css_first("main").text()
+        assert "Tessellate" in text
+        assert "Tessellate's" not in text and "Tessellate’s" not in text

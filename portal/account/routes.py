@@ -10,17 +10,13 @@ from portal.account import service
 from portal.auth.guard import require_session
 from portal.templating import render
 
-NOTICES = ("updated", "scheduled", "payment_failed", "kept")
-
 
 async def home(request: Request) -> Response:
     session = await require_session(request)
     overview = await service.overview(request.app.state.db, session["customer_id"],
                                       request.state.configuration)
-    notice = request.query_params.get("notice")
-    return render(request, "account/overview.html", {
-        "overview": overview, "debug_preview": False,
-        "notice": notice if notice in NOTICES else None})
+    return render(request, "account/overview.html",
+                  {"overview": overview, "debug_preview": False})
 
 
 routes = [

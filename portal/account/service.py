@@ -47,6 +47,15 @@ class Overview:
     default_payment_method: Row | None
     invoices: list[Row]
 
+    @property
+    def card_expired(self) -> bool:
+        """Whether the default card's expiry month is over (it is valid through that month)."""
+        card = self.default_payment_method
+        if card is None or not card["exp_year"] or not card["exp_month"]:
+            return False
+        today = clock.now()
+        return (card["exp_year"], card["exp_month"]) < (today.year, today.month)
+
 
 def _views(rows: list[Row], settings: dict[str, Any], balance: int) -> list[SubscriptionView]:
     """One view per subscription from the query's row per (item, waiting adjustment)."""

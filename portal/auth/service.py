@@ -147,7 +147,8 @@ async def _request_code(db: Database, settings: Settings, configuration: Row, em
             "minutes": CODE_LIFETIME // 60,
         }
         if customer_id is None:
-            mail.render_email("login_code", locale, context)  # the same work, nothing kept
+            # The same work, nothing kept.
+            mail.render_email("login_code", locale, context, test_mode=settings.test_mode)
             return
         await queries.retire_codes(db, normalized, configuration["id"], now)
         await queries.insert_code(
@@ -157,7 +158,8 @@ async def _request_code(db: Database, settings: Settings, configuration: Row, em
             link_token_hash=keyed_hash(settings.secret_key, "magic-link", token),
             expires_at=now + CODE_LIFETIME,
         )
-        await mail.queue(db, to=email, template="login_code", locale=locale, context=context)
+        await mail.queue(db, to=email, template="login_code", locale=locale, context=context,
+                         test_mode=settings.test_mode)
 
 
 def _usable(code: Row | None, now: int) -> bool:

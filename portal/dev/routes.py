@@ -29,7 +29,7 @@ async def customer_overview(request: Request) -> Response:
     overview = await account.overview(db, request.path_params["customer_id"],
                                       request.state.configuration)
     return render(request, "account/overview.html",
-                  {"overview": overview, "debug_preview": True, "notice": None})
+                  {"overview": overview, "debug_preview": True})
 
 
 async def mailbox(request: Request) -> Response:

@@ -8,6 +8,7 @@ with the usual test cards.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.db import Database, Row
+from portal.settings import Settings
 from portal.tables import processor_charges
 
 # Test cards by their last four digits, as in the major processors' test modes.
@@ -71,10 +73,21 @@ class TestProcessor:
             processor_charges.c.refunded_at.is_(None)).values(refunded_at=clock.timestamp()))
 
 
-def processor_for(db: Database) -> PaymentProcessor:
-    """The processor payments go through. Only the test processor exists so far; a real one
-    implements the same `charge`."""
-    return TestProcessor(db)
+def processor_for(settings: Settings, db: Database) -> PaymentProcessor:
+    """The processor payments go through, as PAYMENT_PROCESSOR says. Only the test processor
+    exists so far; a real one implements the same `charge`."""
+    match settings.payment_processor:
+        case "test":
+            return TestProcessor(db)
+
+
+def warn_if_test_mode(settings: Settings, log: logging.Logger) -> None:
+    """Said at every start-up, so that a test deployment is never taken for a live one."""
+    if settings.test_mode:
+        log.warning("TEST MODE (PAYMENT_PROCESSOR=test): no real payments are taken. Every "
+                    "charge goes through the built-in test processor and moves no money; "
+                    "renewals are marked paid all the same. Do not use this deployment for "
+                    "real customers.")
 
 
 def _result(outcome: str) -> ChargeResult:

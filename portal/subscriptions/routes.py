@@ -7,8 +7,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portal import notices
 from portal.auth.guard import require_session
 from portal.errors import PortalError
+from portal.notices import Notice
 from portal.payments.errors import PaymentDeclined
 from portal.payments.processor import processor_for
 from portal.subscriptions import service
@@ -80,8 +82,8 @@ async def confirm_update(request: Request) -> Response:
     db = request.app.state.db
     version = str(form.get("version", ""))
     try:
-        plan = await service.apply(db, processor_for(db), offer, change,
-                                   int(version) if version.isdigit() else -1)
+        plan = await service.apply(db, processor_for(request.app.state.settings, db), offer,
+                                   change, int(version) if version.isdigit() else -1)
     except (SubscriptionChanged, PaymentDeclined) as error:
         # Two tabs, a double submit, or a declined card: the plan as it is now, and why.
         fresh = await service.offer(db, request.state.configuration,
@@ -89,9 +91,13 @@ async def confirm_update(request: Request) -> Response:
         return render(request, "subscriptions/update.html", {
             **_picker(request, fresh), "change": None, "plan": None, "error": error},
             status_code=error.status_code)
-    notice = "scheduled" if plan.mode == Mode.SCHEDULED else "updated"
-    return RedirectResponse(f"{path_for(request, 'account:home')}?notice={notice}",
-                            status_code=303)
+    home = path_for(request, "account:home")
+    if plan.change is None:
+        return RedirectResponse(home, status_code=303)  # the same plan: nothing to confirm
+    if plan.mode == Mode.SCHEDULED:
+        return notices.redirect(request, home, Notice.CHANGE_SCHEDULED)
+    return notices.redirect(request, home, Notice.PLAN_CHANGED_AND_PAID if plan.due_now
+                            else Notice.PLAN_CHANGED)
 
 
 async def drop_scheduled_change(request: Request) -> Response:
@@ -101,8 +107,8 @@ async def drop_scheduled_change(request: Request) -> Response:
     await service.keep_current_plan(request.app.state.db, session["customer_id"],
                                     request.path_params["subscription_id"],
                                     int(version) if version.isdigit() else -1)
-    return RedirectResponse(f"{path_for(request, 'account:home')}?notice=kept",
-                            status_code=303)
+    return notices.redirect(request, path_for(request, "account:home"),
+                            Notice.CURRENT_PLAN_KEPT)
 
 
 routes = [

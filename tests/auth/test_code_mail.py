@@ -73,7 +73,7 @@ def test_the_worker_sends_what_is_queued(tmp_path: Path, sqlite_template: Path,
         db = Database(url)
         await db.connect()
         await mail.queue(db, to="ops@example.com", template="test", locale="en",
-                         context={"business_name": "Tessellate"})
+                         context={"business_name": "Tessellate"}, test_mode=True)
         await db.disconnect()
 
     asyncio.run(queue())

@@ -1,0 +1,78 @@
+"""One-time notices after a redirect ("Your plan has been changed.").
+
+The action that succeeded sets a signed cookie on its redirect; the next page rendered shows
+the notice and clears the cookie, so a reload does not repeat it. The cookie carries a key
+of the fixed set below, never text: a forged, foreign or unknown value shows nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from portal.i18n import N_
+from portal.security import cookie_name, signed_value, signer
+
+COOKIE = "portal_notice"
+MAX_AGE = 300  # the redirect is followed at once; a stale notice is worse than none
+PURPOSE = "notice"
+
+
+class Notice(StrEnum):
+    PLAN_CHANGED = "plan_changed"
+    PLAN_CHANGED_AND_PAID = "plan_changed_and_paid"
+    CHANGE_SCHEDULED = "change_scheduled"
+    CURRENT_PLAN_KEPT = "current_plan_kept"
+
+
+@dataclass(frozen=True)
+class Text:
+    message: str  # an untranslated msgid, translated where it is shown
+    tone: Literal["success", "error"] = "success"
+    payment: bool = False
+    """It confirms a payment (test mode then says that no money was taken)."""
+
+
+TEXTS: dict[Notice, Text] = {
+    Notice.PLAN_CHANGED: Text(N_("Your plan has been changed.")),
+    Notice.PLAN_CHANGED_AND_PAID: Text(
+        N_("Your plan has been changed and the payment went through."), payment=True),
+    Notice.CHANGE_SCHEDULED: Text(
+        N_("Your plan will change at the end of the current period.")),
+    Notice.CURRENT_PLAN_KEPT: Text(N_("You are keeping your current plan.")),
+}
+
+
+def _cookie(request: Request) -> str:
+    return cookie_name(COOKIE, https=request.app.state.settings.https)
+
+
+def redirect(request: Request, path: str, notice: Notice) -> RedirectResponse:
+    """303 to a page of this site (from `path_for`) that will show `notice` once."""
+    settings = request.app.state.settings
+    response = RedirectResponse(path, status_code=303)
+    response.set_cookie(_cookie(request), signer(settings.secret_key, PURPOSE).dumps(notice.value),
+                        max_age=MAX_AGE, httponly=True, secure=settings.https, samesite="lax")
+    return response
+
+
+def pending(request: Request) -> Text | None:
+    """The notice waiting for this page, if its cookie is genuine."""
+    value = signed_value(request.app.state.settings.secret_key, PURPOSE,
+                         request.cookies.get(_cookie(request)), max_age=MAX_AGE)
+    try:
+        return TEXTS[Notice(value)]
+    except ValueError:
+        return None
+
+
+def clear(request: Request, response: Response) -> None:
+    """Once shown (or found unreadable), the cookie goes."""
+    if _cookie(request) in request.cookies:
+        settings = request.app.state.settings
+        response.delete_cookie(_cookie(request), httponly=True, secure=settings.https,
+                               samesite="lax")
