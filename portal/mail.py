@@ -18,11 +18,12 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, update
 
 from portal import clock, i18n
 from portal.db import Database, Row, new_id
 from portal.settings import Settings
+from portal.tables import customers
 from portal.tables import outbox_emails as outbox
 from portal.templating import templates
 
@@ -63,6 +64,22 @@ async def queue(db: Database, *, to: str, template: str, locale: str,
         id=email_id, to_address=to, template=template, locale=locale, attempts=0,
         next_attempt_at=now, created=now, **render_email(template, locale, context),
     ))
+    return email_id
+
+
+async def queue_to_customer(db: Database, customer_id: str | None, *, template: str,
+                            locale: str, context: Mapping[str, Any]) -> str:
+    """Like `queue`, to the email on file for the customer (none when `customer_id` matches no
+    customer: the statement is the same either way, see auth/service.py)."""
+    email_id = new_id("em")
+    now = clock.timestamp()
+    values = {"id": email_id, "template": template, "locale": locale, "attempts": 0,
+              "next_attempt_at": now, "created": now, **render_email(template, locale, context)}
+    await db.execute(outbox.insert().from_select(
+        ["to_address", *values],
+        select(customers.c.email, *(literal(value, outbox.c[name].type).label(name)
+                                    for name, value in values.items()))
+        .where(customers.c.id == customer_id, customers.c.email.is_not(None))))
     return email_id
 
 

@@ -8,7 +8,9 @@ a customer, and the work done is the same apart from storing the code.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
+import string
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -49,19 +51,38 @@ SIGNATURE_MAX_AGE = 10 * 60
 REQUEST_CODE_SECONDS = 0.1
 
 
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 def normalize_email(email: str) -> str:
-    """The form emails are matched on: trimmed and case-folded."""
-    return email.strip().casefold()
+    """The form emails are matched on, which never merges two deliverable mailboxes.
+
+    Only ASCII letters are lower-cased. Unicode case-folding and compatibility forms would
+    make `straße` match `strasse`, final sigma match sigma, the Kelvin sign match `k` and the
+    `fi` ligature match `fi`: different mailboxes, whose owners would then receive each
+    other's codes. Even NFC is left out of the local part (it turns the Kelvin sign into `K`).
+    The domain is IDNA-encoded as email-validator does (UTS-46, non-transitional: `ß` and
+    final sigma stay), which is how mail to it is routed anyway."""
+    address = email.strip()
+    local, _, domain = address.rpartition("@")
+    # Not an address anyone can receive mail at: kept as it is, distinct all the same.
+    with contextlib.suppress(EmailNotValidError):
+        domain = validate_email(address, check_deliverability=False).ascii_domain
+    return f"{local.translate(_ASCII_LOWER)}@{domain.translate(_ASCII_LOWER)}"
 
 
 def valid_email(value: str | None) -> str | None:
-    """The address in its normalized spelling, or None when it is not an email address."""
+    """The address as typed with its domain in normalized spelling, or None when it is not an
+    email address. The local part is kept as typed: its Unicode normalization could turn it
+    into another mailbox's name (see normalize_email)."""
     if not value or len(value) > 512:
         return None
+    address = value.strip()
     try:
-        return validate_email(value.strip(), check_deliverability=False).normalized
+        domain = validate_email(address, check_deliverability=False).domain
     except EmailNotValidError:
         return None
+    return f"{address.rpartition('@')[0]}@{domain}"
 
 
 def prefilled_email(value: str | None) -> str:
@@ -157,7 +178,9 @@ async def _request_code(db: Database, settings: Settings, configuration: Row, em
             link_token_hash=keyed_hash(settings.secret_key, "magic-link", token),
             expires_at=now + CODE_LIFETIME,
         )
-        await mail.queue(db, to=email, template="login_code", locale=locale, context=context)
+        # To the address on file, never the one typed: they match, but are not always equal.
+        await mail.queue_to_customer(db, customer_id, template="login_code", locale=locale,
+                                     context=context)
 
 
 def _usable(code: Row | None, now: int) -> bool:
