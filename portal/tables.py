@@ -370,6 +370,10 @@ login_codes = Table(
     Column("code_hash", String(64), nullable=False),
     Column("link_token_hash", String(64), nullable=False, unique=True),
     Column("email_normalized", String(512), nullable=False),
+    # Keyed hash of the random nonce in the login cookie of the browser that asked: a typed
+    # code only counts from that browser (the magic link works from any).
+    Column("browser_hash", String(64), nullable=False),
+    Column("digits", Integer, nullable=False),  # 6, or 10 after many wrong tries
     _ref("customer_id", "customers.id", cascade=True),
     _ref("configuration_id", "portal_configurations.id"),
     Column("locale", String(16), nullable=False),
@@ -377,7 +381,7 @@ login_codes = Table(
     Column("expires_at", BigInteger, nullable=False),
     Column("consumed_at", BigInteger),
     _created(),
-    Index("ix_login_codes_email_configuration", "email_normalized", "configuration_id",
+    Index("ix_login_codes_browser", "email_normalized", "configuration_id", "browser_hash",
           "created"),
 )
 
@@ -387,7 +391,6 @@ throttles = Table(
     Column("key", String(200), primary_key=True),  # e.g. "email:<hmac>", "ip:<hmac>"
     Column("count", Integer, nullable=False, default=0),
     Column("window_start", BigInteger, nullable=False),
-    Column("locked_until", BigInteger),
 )
 
 # -- Outbound ----------------------------------------------------------------------------

@@ -12,15 +12,17 @@ from portal import i18n
 from portal.auth import queries, service
 from portal.errors import (
     CodeNotAccepted,
+    CodesAlreadySent,
     InvalidCodeFormat,
     InvalidEmail,
     LoginLinkNotFound,
     PortalError,
     ResendTooSoon,
     SecureModeRefused,
+    ShortCodeRetired,
 )
 from portal.merchant import queries as configurations
-from portal.security import cookie_name, signed_value, signer
+from portal.security import cookie_name, new_token, signed_value, signer
 from portal.settings import Settings
 from portal.templating import render
 
@@ -43,15 +45,26 @@ async def _configuration(request: Request) -> dict[str, Any]:
     return configuration
 
 
-def _login_state(request: Request) -> dict[str, Any]:
-    """What the login cookie says for this login link: {email, fixed, sent}."""
+def _login_cookie(request: Request) -> dict[str, Any]:
     settings = _settings(request)
     value = signed_value(settings.secret_key, "login",
                          request.cookies.get(cookie_name(LOGIN_COOKIE, https=settings.https)),
                          max_age=LOGIN_COOKIE_AGE)
-    if isinstance(value, dict) and value.get("link") == request.path_params["link_id"]:
-        return value
-    return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _login_state(request: Request) -> dict[str, Any]:
+    """What the login cookie says for this login link: {email, fixed, sent, digits, notice,
+    browser}."""
+    value = _login_cookie(request)
+    return value if value.get("link") == request.path_params["link_id"] else {}
+
+
+def _browser(request: Request) -> str:
+    """This browser's nonce (≥ 128 random bits): codes it asks for can be typed only here.
+    Kept across login links and emails, made when first needed."""
+    nonce = _login_cookie(request).get("browser")
+    return nonce if isinstance(nonce, str) and nonce else new_token()
 
 
 def _redirect(request: Request, name: str, state: dict[str, Any] | None = None, *,
@@ -60,14 +73,17 @@ def _redirect(request: Request, name: str, state: dict[str, Any] | None = None, 
     path = request.app.url_path_for(name, **path_params)
     response = RedirectResponse(f"{path}?{query}" if query else str(path), status_code=303)
     if state is not None:
-        settings = _settings(request)
-        response.set_cookie(
-            cookie_name(LOGIN_COOKIE, https=settings.https),
-            signer(settings.secret_key, "login").dumps(
-                {**state, "link": request.path_params["link_id"]}),
-            max_age=LOGIN_COOKIE_AGE, httponly=True, secure=settings.https,
-            samesite="lax")
+        _set_login_cookie(request, response, state)
     return response
+
+
+def _set_login_cookie(request: Request, response: Response, state: dict[str, Any]) -> None:
+    settings = _settings(request)
+    response.set_cookie(
+        cookie_name(LOGIN_COOKIE, https=settings.https),
+        signer(settings.secret_key, "login").dumps(
+            {"browser": _browser(request), **state, "link": request.path_params["link_id"]}),
+        max_age=LOGIN_COOKIE_AGE, httponly=True, secure=settings.https, samesite="lax")
 
 
 def _client_ip(request: Request) -> str:
@@ -117,19 +133,39 @@ async def send_code(request: Request) -> Response:
             return render(request, "auth/login.html", {
                 "email": str(form.get("email", ""))[:512], "fixed": False,
                 "error": InvalidEmail()}, status_code=400)
-    await service.request_code(request.app.state.db, _settings(request), configuration, email,
-                               ip=_client_ip(request), locale=i18n.get_locale())
+    same_email = state.get("sent") and state.get("email") == email
+    new_state = {"email": email, "fixed": bool(state.get("fixed")), "sent": True,
+                 "browser": _browser(request), "notice": None,
+                 "digits": state.get("digits") if same_email else None}
+    try:
+        new_state["digits"] = await _request_code(request, configuration, new_state)
+    except ResendTooSoon:
+        # Back to the form, or a second tab: the code page again, saying a code was sent.
+        new_state["notice"] = "already_sent"
+    except CodesAlreadySent:
+        new_state["notice"] = "codes_capped"
+    return _redirect(request, "auth:code", new_state, link_id=configuration["login_link_id"])
+
+
+async def _request_code(request: Request, configuration: dict[str, Any],
+                        state: dict[str, Any]) -> int:
+    digits = await service.request_code(
+        request.app.state.db, _settings(request), configuration, state["email"],
+        browser=state["browser"], ip=_client_ip(request), locale=i18n.get_locale())
     request.app.state.mail_wake.set()
-    return _redirect(request, "auth:code", {"email": email, "fixed": bool(state.get("fixed")),
-                                            "sent": True},
-                     link_id=configuration["login_link_id"])
+    return digits
 
 
-def _code_page(request: Request, state: dict[str, Any], *, resent: bool = False,
+NOTICES = {"resent", "already_sent", "codes_capped"}
+
+
+def _code_page(request: Request, state: dict[str, Any], *, notice: str | None = None,
                error: PortalError | None = None) -> Response:
     return render(request, "auth/code.html", {
-        "email": state["email"], "fixed": bool(state.get("fixed")), "resent": resent,
-        "error": error}, status_code=error.status_code if error else 200)
+        "email": state["email"], "fixed": bool(state.get("fixed")),
+        "digits": state.get("digits") or service.SHORT_DIGITS,
+        "notice": notice if notice in NOTICES else None, "error": error},
+        status_code=error.status_code if error else 200)
 
 
 async def code_page(request: Request) -> Response:
@@ -137,7 +173,10 @@ async def code_page(request: Request) -> Response:
     state = _login_state(request)
     if not state.get("sent"):
         return _redirect(request, "auth:login", link_id=configuration["login_link_id"])
-    return _code_page(request, state, resent=request.query_params.get("resent") == "1")
+    response = _code_page(request, state, notice=state.get("notice"))
+    if state.get("notice"):
+        _set_login_cookie(request, response, {**state, "notice": None})  # shown once
+    return response
 
 
 async def check_code(request: Request) -> Response:
@@ -149,8 +188,8 @@ async def check_code(request: Request) -> Response:
     try:
         token = await service.verify_code(
             request.app.state.db, _settings(request), configuration, state["email"],
-            str(form.get("code", "")), ip=_client_ip(request))
-    except (InvalidCodeFormat, CodeNotAccepted) as error:
+            str(form.get("code", "")), browser=_browser(request), ip=_client_ip(request))
+    except (InvalidCodeFormat, CodeNotAccepted, ShortCodeRetired) as error:
         return _code_page(request, state, error=error)
     return _signed_in(request, token)
 
@@ -160,14 +199,15 @@ async def resend_code(request: Request) -> Response:
     state = _login_state(request)
     if not state.get("sent"):
         return _redirect(request, "auth:login", link_id=configuration["login_link_id"])
+    state = {**state, "browser": _browser(request)}
     try:
-        await service.request_code(request.app.state.db, _settings(request), configuration,
-                                   state["email"], ip=_client_ip(request),
-                                   locale=i18n.get_locale())
+        digits = await _request_code(request, configuration, state)
     except ResendTooSoon as error:
         return _code_page(request, state, error=error)
-    request.app.state.mail_wake.set()
-    return _redirect(request, "auth:code", state, query="resent=1",
+    except CodesAlreadySent:
+        return _redirect(request, "auth:code", {**state, "notice": "codes_capped"},
+                         link_id=configuration["login_link_id"])
+    return _redirect(request, "auth:code", {**state, "digits": digits, "notice": "resent"},
                      link_id=configuration["login_link_id"])
 
 

@@ -7,6 +7,8 @@ Create Date: 2026-11-27
 
 from __future__ import annotations
 
+from typing import Literal
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -34,10 +36,35 @@ def _renormalize_emails() -> None:
                      .values(email_normalized=sa.bindparam("normalized")), changed)
 
 
+def _recreate() -> Literal["always", "auto"]:
+    # SQLite cannot add a NOT NULL column in place; PostgreSQL can (the table is empty).
+    return "always" if op.get_bind().dialect.name == "sqlite" else "auto"
+
+
 def upgrade() -> None:
     _renormalize_emails()
+    # Codes are now tied to the browser that asked for them. Codes of the old form cannot be,
+    # and live 10 minutes at most: a deploy ends them (customers ask for a new one).
+    op.execute(sa.table("login_codes").delete())
+    with op.batch_alter_table("login_codes", recreate=_recreate()) as batch_op:
+        batch_op.add_column(sa.Column("browser_hash", sa.String(length=64), nullable=False))
+        batch_op.add_column(sa.Column("digits", sa.Integer(), nullable=False))
+        batch_op.drop_index("ix_login_codes_email_configuration")
+        batch_op.create_index("ix_login_codes_browser", ["email_normalized", "configuration_id",
+                                                         "browser_hash", "created"], unique=False)
+    # There is no lock-out any more.
+    with op.batch_alter_table("throttles") as batch_op:
+        batch_op.drop_column("locked_until")
 
 
 def downgrade() -> None:
-    # The case-folded form merged mailboxes; it is not brought back.
-    pass
+    with op.batch_alter_table("throttles") as batch_op:
+        batch_op.add_column(sa.Column("locked_until", sa.BigInteger(), nullable=True))
+    op.execute(sa.table("login_codes").delete())
+    with op.batch_alter_table("login_codes", recreate=_recreate()) as batch_op:
+        batch_op.drop_index("ix_login_codes_browser")
+        batch_op.create_index("ix_login_codes_email_configuration",
+                              ["email_normalized", "configuration_id", "created"], unique=False)
+        batch_op.drop_column("digits")
+        batch_op.drop_column("browser_hash")
+    # The case-folded emails of 0001 merged mailboxes; they are not brought back.
