@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
-from sqlalchemy import literal, select, update
+from sqlalchemy import case, func, literal, or_, select, update
 
 from portal import clock, i18n
 from portal.db import Database, Row, new_id
@@ -56,25 +56,29 @@ def render_email(template: str, locale: str, context: Mapping[str, Any]) -> dict
 
 
 async def queue(db: Database, *, to: str, template: str, locale: str,
-                context: Mapping[str, Any]) -> str:
-    """Render and store one message; it leaves with the next send."""
+                context: Mapping[str, Any], expires_at: int | None = None) -> str:
+    """Render and store one message; it leaves with the next send. A message that carries a
+    secret gives its expiry: it is erased once sent, and dropped unsent once expired."""
     email_id = new_id("em")
     now = clock.timestamp()
     await db.execute(outbox.insert().values(
         id=email_id, to_address=to, template=template, locale=locale, attempts=0,
-        next_attempt_at=now, created=now, **render_email(template, locale, context),
+        next_attempt_at=now, created=now, expires_at=expires_at,
+        **render_email(template, locale, context),
     ))
     return email_id
 
 
 async def queue_to_customer(db: Database, customer_id: str | None, *, template: str,
-                            locale: str, context: Mapping[str, Any]) -> str:
+                            locale: str, context: Mapping[str, Any],
+                            expires_at: int | None = None) -> str:
     """Like `queue`, to the email on file for the customer (none when `customer_id` matches no
     customer: the statement is the same either way, see auth/service.py)."""
     email_id = new_id("em")
     now = clock.timestamp()
     values = {"id": email_id, "template": template, "locale": locale, "attempts": 0,
-              "next_attempt_at": now, "created": now, **render_email(template, locale, context)}
+              "next_attempt_at": now, "created": now, "expires_at": expires_at,
+              **render_email(template, locale, context)}
     await db.execute(outbox.insert().from_select(
         ["to_address", *values],
         select(customers.c.email, *(literal(value, outbox.c[name].type).label(name)
@@ -113,25 +117,50 @@ def smtp_options(smtp_url: str) -> dict[str, Any]:
 
 
 async def _claim(db: Database, row: Row) -> bool:
-    """Take a message for sending; False when another sender took it first."""
+    """Take a message for sending; False when another sender took it first. A claimed message
+    has no `last_error` until its attempt ends: `retry_now` leaves it alone."""
+    now = clock.timestamp()
     claimed = await db.fetch_one(
         update(outbox)
         .where(outbox.c.id == row["id"], outbox.c.sent_at.is_(None),
+               outbox.c.erased_at.is_(None),
+               or_(outbox.c.expires_at.is_(None), outbox.c.expires_at > now),
                outbox.c.next_attempt_at == row["next_attempt_at"])
-        .values(next_attempt_at=clock.timestamp() + CLAIM_SECONDS)
+        .values(next_attempt_at=now + CLAIM_SECONDS, last_error=None)
         .returning(outbox.c.id)
     )
     return claimed is not None
 
 
+_ERASED = {"subject": "", "body_text": "", "body_html": None}
+
+
+async def erase_expired(db: Database) -> None:
+    """Blank the messages whose secret (a sign-in code and link) has expired, sent or not:
+    unsent ones are dropped. Who got which mail, and when, is kept."""
+    now = clock.timestamp()
+    await db.execute(update(outbox)
+                     .where(outbox.c.erased_at.is_(None), outbox.c.expires_at <= now)
+                     .values(erased_at=now, **_ERASED))
+
+
+# A failure to reach the server, rather than a refusal of one message: the others would fail
+# the same way, so the round stops there (which keeps "Try again" on the code page quick).
+UNREACHABLE = (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected,
+               aiosmtplib.SMTPTimeoutError, OSError, TimeoutError)
+
+
 async def send_due(db: Database, settings: Settings, *, limit: int = 50) -> int:
-    """Send what is due; returns how many messages left. Failures are retried with back-off."""
+    """Send what is due; returns how many messages left. Failures are retried with back-off.
+    Expired messages are erased first, and also when SMTP_URL is unset."""
+    await erase_expired(db)
     if not settings.smtp_url:
         return 0
     now = clock.timestamp()
     rows = await db.fetch_all(
         select(outbox)
-        .where(outbox.c.sent_at.is_(None), outbox.c.next_attempt_at <= now)
+        .where(outbox.c.sent_at.is_(None), outbox.c.erased_at.is_(None),
+               outbox.c.next_attempt_at <= now)
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
         .limit(limit)
     )
@@ -144,33 +173,72 @@ async def send_due(db: Database, settings: Settings, *, limit: int = 50) -> int:
                                   **smtp_options(settings.smtp_url))
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             delay = BACKOFF_SECONDS[min(row["attempts"], len(BACKOFF_SECONDS) - 1)]
+            now = clock.timestamp()
             await db.execute(outbox.update().where(outbox.c.id == row["id"]).values(
-                attempts=row["attempts"] + 1, next_attempt_at=clock.timestamp() + delay,
+                attempts=row["attempts"] + 1, next_attempt_at=now + delay, last_attempt_at=now,
                 last_error=f"{type(exc).__name__}: {exc}"[:500],
             ))
             log.warning("mail %s not sent (attempt %d): %s", row["id"], row["attempts"] + 1,
                         type(exc).__name__)
+            if isinstance(exc, UNREACHABLE):
+                break
             continue
+        now = clock.timestamp()
+        # A message carrying a secret is blanked as soon as it has left.
+        erased = (_ERASED | {"erased_at": now}) if row["expires_at"] is not None else {}
         await db.execute(outbox.update().where(outbox.c.id == row["id"]).values(
-            attempts=row["attempts"] + 1, sent_at=clock.timestamp(), last_error=None))
+            attempts=row["attempts"] + 1, sent_at=now, last_attempt_at=now, last_error=None,
+            **erased))
         sent += 1
     return sent
 
 
+TROUBLE_MEMORY = 15 * 60
+
+
+async def sending_fails(db: Database) -> bool:
+    """Whether the latest attempts to send failed, with no message sent since (in the last
+    15 minutes). It describes the mail server, the same for every address."""
+    since = clock.timestamp() - TROUBLE_MEMORY
+    row = await db.fetch_one(
+        select(func.max(case((outbox.c.last_error.is_not(None), outbox.c.last_attempt_at)))
+               .label("failed"),
+               func.max(outbox.c.sent_at).label("sent"))
+        .where(outbox.c.last_attempt_at >= since))
+    return bool(row and row["failed"] is not None and row["failed"] > (row["sent"] or 0))
+
+
+async def retry_now(db: Database, settings: Settings) -> None:
+    """Try the messages that failed again now, rather than after their back-off."""
+    await db.execute(update(outbox)
+                     .where(outbox.c.sent_at.is_(None), outbox.c.erased_at.is_(None),
+                            outbox.c.last_error.is_not(None))
+                     .values(next_attempt_at=clock.timestamp()))
+    await send_due(db, settings)
+
+
+ERASE_EVERY = 60.0
+
+
 async def run_sender(db: Database, settings: Settings, wake: asyncio.Event,
                      *, interval: float = 5.0) -> None:
-    """Send whenever woken (a mail was queued) or every `interval` seconds, until cancelled."""
+    """Send whenever woken (a mail was queued) or every `interval` seconds, until cancelled.
+    Without SMTP_URL nothing is sent, but expired codes are still erased, once a minute."""
     while True:
+        if not settings.smtp_url:
+            await asyncio.sleep(ERASE_EVERY)
         try:
             await send_due(db, settings)
         except Exception:
             log.exception("mail sender failed; retrying")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), timeout=interval)
-        wake.clear()
+        if settings.smtp_url:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=interval)
+            wake.clear()
 
 
 async def mailbox(db: Database, *, limit: int = 50) -> list[Row]:
-    """The newest messages of the outbox, for the development mailbox."""
+    """The newest messages of the outbox that are not erased, for the development mailbox."""
     return await db.fetch_all(
-        select(outbox).order_by(outbox.c.created.desc(), outbox.c.id.desc()).limit(limit))
+        select(outbox).where(outbox.c.erased_at.is_(None))
+        .order_by(outbox.c.created.desc(), outbox.c.id.desc()).limit(limit))

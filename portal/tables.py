@@ -407,10 +407,17 @@ outbox_emails = Table(
     Column("template", String(64), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", BigInteger, nullable=False),
-    Column("last_error", Text),
+    Column("last_error", Text),  # of the latest attempt, once it has ended
+    Column("last_attempt_at", BigInteger),
     Column("sent_at", BigInteger),
+    # Mail that carries a secret (a sign-in code): when it stops working. Such mail is blanked
+    # (subject and bodies) once sent, or dropped unsent once expired; the rest is kept.
+    Column("expires_at", BigInteger),
+    Column("erased_at", BigInteger),
     _created(),
     Index("ix_outbox_emails_pending", "sent_at", "next_attempt_at"),
+    Index("ix_outbox_emails_expiring", "erased_at", "expires_at"),
+    Index("ix_outbox_emails_last_attempt", "last_attempt_at"),
 )
 
 events = Table(

@@ -159,12 +159,13 @@ async def _request_code(request: Request, configuration: dict[str, Any],
 NOTICES = {"resent", "already_sent", "codes_capped"}
 
 
-def _code_page(request: Request, state: dict[str, Any], *, notice: str | None = None,
-               error: PortalError | None = None) -> Response:
+async def _code_page(request: Request, state: dict[str, Any], *, notice: str | None = None,
+                     error: PortalError | None = None) -> Response:
     return render(request, "auth/code.html", {
         "email": state["email"], "fixed": bool(state.get("fixed")),
         "digits": state.get("digits") or service.SHORT_DIGITS,
-        "notice": notice if notice in NOTICES else None, "error": error},
+        "notice": notice if notice in NOTICES else None, "error": error,
+        "sending_fails": await service.sending_fails(request.app.state.db)},
         status_code=error.status_code if error else 200)
 
 
@@ -173,7 +174,7 @@ async def code_page(request: Request) -> Response:
     state = _login_state(request)
     if not state.get("sent"):
         return _redirect(request, "auth:login", link_id=configuration["login_link_id"])
-    response = _code_page(request, state, notice=state.get("notice"))
+    response = await _code_page(request, state, notice=state.get("notice"))
     if state.get("notice"):
         _set_login_cookie(request, response, {**state, "notice": None})  # shown once
     return response
@@ -190,7 +191,7 @@ async def check_code(request: Request) -> Response:
             request.app.state.db, _settings(request), configuration, state["email"],
             str(form.get("code", "")), browser=_browser(request), ip=_client_ip(request))
     except (InvalidCodeFormat, CodeNotAccepted, ShortCodeRetired) as error:
-        return _code_page(request, state, error=error)
+        return await _code_page(request, state, error=error)
     return _signed_in(request, token)
 
 
@@ -203,12 +204,21 @@ async def resend_code(request: Request) -> Response:
     try:
         digits = await _request_code(request, configuration, state)
     except ResendTooSoon as error:
-        return _code_page(request, state, error=error)
+        return await _code_page(request, state, error=error)
     except CodesAlreadySent:
         return _redirect(request, "auth:code", {**state, "notice": "codes_capped"},
                          link_id=configuration["login_link_id"])
     return _redirect(request, "auth:code", {**state, "digits": digits, "notice": "resent"},
                      link_id=configuration["login_link_id"])
+
+
+async def retry_sending(request: Request) -> Response:
+    configuration = await _configuration(request)
+    if not _login_state(request).get("sent"):
+        return _redirect(request, "auth:login", link_id=configuration["login_link_id"])
+    await service.retry_sending(request.app.state.db, _settings(request),
+                                ip=_client_ip(request))
+    return _redirect(request, "auth:code", link_id=configuration["login_link_id"])
 
 
 # -- Magic link ----------------------------------------------------------------------------
@@ -275,6 +285,7 @@ routes = [
     Route("/p/login/{link_id}/code", code_page, methods=["GET"], name="auth:code"),
     Route("/p/login/{link_id}/code", check_code, methods=["POST"], name="auth:check_code"),
     Route("/p/login/{link_id}/resend", resend_code, methods=["POST"], name="auth:resend"),
+    Route("/p/login/{link_id}/retry", retry_sending, methods=["POST"], name="auth:retry"),
     Route("/p/login/{link_id}/magic/{token}", magic_link_page, methods=["GET"],
           name="auth:magic"),
     Route("/p/login/{link_id}/magic/{token}", confirm_magic_link, methods=["POST"],

@@ -47,6 +47,7 @@ RESEND_INTERVAL = 60  # one code a minute per browser and email
 EMAIL_CODES = (5, 600)  # codes mailed per email per 10 minutes
 IP_REQUESTS = (30, 900)  # code requests per IP per 15 minutes
 IP_VERIFICATIONS = (60, 900)  # code checks per IP per 15 minutes
+IP_RETRIES = (10, 900)  # "try again" (sending mail) per IP per 15 minutes
 SESSION_URL_UNUSED = 5 * 60
 SESSION_IDLE = 60 * 60
 SESSION_LIFETIME = 2 * 60 * 60
@@ -209,8 +210,21 @@ async def _request_code(db: Database, settings: Settings, configuration: Row, em
         )
         # To the address on file, never the one typed: they match, but are not always equal.
         await mail.queue_to_customer(db, customer_id, template="login_code", locale=locale,
-                                     context=context)
+                                     context=context, expires_at=now + CODE_LIFETIME)
     return digits
+
+
+async def sending_fails(db: Database) -> bool:
+    """Whether the code page should say mail could not be sent: from the mail server's recent
+    attempts, never from the address (that would tell who is a customer)."""
+    return await mail.sending_fails(db)
+
+
+async def retry_sending(db: Database, settings: Settings, *, ip: str) -> None:
+    """"Try again" on the code page: every message that failed is tried again now, whoever
+    asks (the answer cannot depend on the address)."""
+    await Throttle(db, settings.secret_key).count("retry-ip", ip, *IP_RETRIES)
+    await mail.retry_now(db, settings)
 
 
 def _live(code: Row, now: int) -> bool:
