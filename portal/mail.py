@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 from sqlalchemy import case, func, literal, or_, select, update
@@ -101,19 +102,45 @@ def _message(row: Row, mail_from: str) -> EmailMessage:
 
 
 def smtp_options(smtp_url: str) -> dict[str, Any]:
-    """`smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465` (TLS)."""
+    """aiosmtplib's options for SMTP_URL: `smtp://user:pass@host:587` (STARTTLS required),
+    `smtps://…:465` (TLS from the start), or `smtp://relay:25?tls=none` (plain, for a relay
+    on a network you trust). STARTTLS that only happens when the server offers it can be
+    stripped by anyone in between, so it is left optional on loopback only, where nobody
+    is (`smtp://127.0.0.1:…`, `localhost`, `[::1]`)."""
     url = urlsplit(smtp_url)
     if url.scheme not in ("smtp", "smtps"):
         raise ValueError("SMTP_URL must start with smtp:// or smtps://")
+    query = parse_qs(url.query, keep_blank_values=True)
+    tls = query.pop("tls", [""])[-1]
+    if query or tls not in ("", "none"):
+        raise ValueError("SMTP_URL takes one option, ?tls=none (plain SMTP, no STARTTLS)")
     implicit_tls = url.scheme == "smtps"
+    if implicit_tls and tls == "none":
+        raise ValueError("smtps:// always uses TLS; use smtp://…?tls=none for plain SMTP")
+    hostname = url.hostname or "localhost"
+    start_tls: bool | None = True
+    if implicit_tls or tls == "none":
+        start_tls = False
+    elif _loopback(hostname):
+        start_tls = None  # when offered, as local test servers and relays often do not
     return {
-        "hostname": url.hostname or "localhost",
+        "hostname": hostname,
         "port": url.port or (465 if implicit_tls else 25),
         "username": unquote(url.username) if url.username else None,
         "password": unquote(url.password) if url.password else None,
         "use_tls": implicit_tls,
+        "start_tls": start_tls,
         "timeout": 20,
     }
+
+
+def _loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
 
 
 async def _claim(db: Database, row: Row) -> bool:
