@@ -175,6 +175,9 @@ async def erase_expired(db: Database) -> None:
 # the same way, so the round stops there (which keeps "Try again" on the code page quick).
 UNREACHABLE = (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected,
                aiosmtplib.SMTPTimeoutError, OSError, TimeoutError)
+# A refusal of the address: says nothing about the server, and showing it on code pages would
+# tell that this address was sent mail, i.e. that it belongs to a customer.
+REFUSED = (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPRecipientRefused)
 
 
 async def send_due(db: Database, settings: Settings, *, limit: int = 50) -> int:
@@ -199,25 +202,34 @@ async def send_due(db: Database, settings: Settings, *, limit: int = 50) -> int:
             await aiosmtplib.send(_message(row, settings.mail_from),
                                   **smtp_options(settings.smtp_url))
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            delay = BACKOFF_SECONDS[min(row["attempts"], len(BACKOFF_SECONDS) - 1)]
-            now = clock.timestamp()
-            await db.execute(outbox.update().where(outbox.c.id == row["id"]).values(
-                attempts=row["attempts"] + 1, next_attempt_at=now + delay, last_attempt_at=now,
-                last_error=f"{type(exc).__name__}: {exc}"[:500],
-            ))
-            log.warning("mail %s not sent (attempt %d): %s", row["id"], row["attempts"] + 1,
-                        type(exc).__name__)
+            await _failed(db, row, exc)
             if isinstance(exc, UNREACHABLE):
                 break
             continue
-        now = clock.timestamp()
-        # A message carrying a secret is blanked as soon as it has left.
-        erased = (_ERASED | {"erased_at": now}) if row["expires_at"] is not None else {}
-        await db.execute(outbox.update().where(outbox.c.id == row["id"]).values(
-            attempts=row["attempts"] + 1, sent_at=now, last_attempt_at=now, last_error=None,
-            **erased))
+        await _sent(db, row)
         sent += 1
     return sent
+
+
+async def _failed(db: Database, row: Row, exc: Exception) -> None:
+    now = clock.timestamp()
+    delay = BACKOFF_SECONDS[min(row["attempts"], len(BACKOFF_SECONDS) - 1)]
+    values: dict[str, Any] = {"attempts": row["attempts"] + 1, "next_attempt_at": now + delay,
+                              "last_error": f"{type(exc).__name__}: {exc}"[:500]}
+    if not isinstance(exc, REFUSED):
+        values["last_attempt_at"] = now
+    await db.execute(outbox.update().where(outbox.c.id == row["id"]).values(**values))
+    log.warning("mail %s not sent (attempt %d): %s", row["id"], row["attempts"] + 1,
+                type(exc).__name__)
+
+
+async def _sent(db: Database, row: Row) -> None:
+    now = clock.timestamp()
+    # A message carrying a secret is blanked as soon as it has left.
+    erased = (_ERASED | {"erased_at": now}) if row["expires_at"] is not None else {}
+    await db.execute(outbox.update().where(outbox.c.id == row["id"]).values(
+        attempts=row["attempts"] + 1, sent_at=now, last_attempt_at=now, last_error=None,
+        **erased))
 
 
 TROUBLE_MEMORY = 15 * 60

@@ -408,6 +408,8 @@ outbox_emails = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", BigInteger, nullable=False),
     Column("last_error", Text),  # of the latest attempt, once it has ended
+    # The latest attempt that tells whether the server works: sent, or failed for another
+    # reason than a refused recipient (code pages tell when sending fails, see mail.py).
     Column("last_attempt_at", BigInteger),
     Column("sent_at", BigInteger),
     # Mail that carries a secret (a sign-in code): when it stops working. Such mail is blanked

@@ -11,9 +11,11 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 
 from portal import clock, mail
 from portal.app import create_app
@@ -22,7 +24,7 @@ from portal.db import Database
 from portal.settings import Settings
 from tests import factories
 from tests.auth.helpers import ask_for_code, code_in, post_form
-from tests.conftest import BASE_URL, SECRET, SmtpServer, html
+from tests.conftest import BASE_URL, SECRET, Inbox, SmtpServer, free_port, html
 
 
 async def wait_for(condition: object, seconds: float = 10) -> None:
@@ -221,3 +223,37 @@ async def test_the_code_page_says_when_mail_cannot_be_sent(
             assert html(page).css_first("input#code") is not None
         await asyncio.sleep(0.3)
         assert len(smtp_server.inbox.messages) == 2  # one per code, each once
+
+
+class RefusingInbox(Inbox):
+    """A server that knows its mailboxes: refuses mail to one address at RCPT."""
+
+    async def handle_RCPT(self, server: object, session: object, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address == "ines@example.com":
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+async def test_a_refused_address_does_not_show_on_code_pages(settings: Settings) -> None:
+    """Only the server's state shows: a refusal of one address would tell that it got mail."""
+    inbox = RefusingInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        server = SmtpServer(controller, inbox)
+        app = create_app(replace(settings, smtp_url=server.url))
+        async with app.router.lifespan_context(app):
+            db: Database = app.state.db
+            data = await factories.customer_with_plan(db, email="ines@example.com")
+            link = data["configuration"]["login_page"]["link_id"]
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+                asked = await ask_for_code(client, link, "ines@example.com")
+                await wait_for_attempt(db)
+                page = await client.get(asked.headers["location"])
+            assert "could not be sent" not in page.text
+            assert await mail.sending_fails(db) is False
+    finally:
+        controller.stop()
