@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal import i18n
-from portal.auth import queries, service
+from portal.auth import emails, queries, service
 from portal.errors import (
     CodeNotAccepted,
     CodesAlreadySent,
@@ -128,7 +128,7 @@ async def send_code(request: Request) -> Response:
             raise SecureModeRefused()
         email = state["email"]
     else:
-        email = service.valid_email(str(form.get("email", "")))
+        email = emails.valid_email(str(form.get("email", "")))
         if email is None:
             return render(request, "auth/login.html", {
                 "email": str(form.get("email", ""))[:512], "fixed": False,

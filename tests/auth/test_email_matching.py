@@ -10,7 +10,7 @@ from httpx import AsyncClient
 from sqlalchemy import select
 
 from portal import clock, migrations
-from portal.auth.service import normalize_email, valid_email
+from portal.auth.emails import normalize_email, valid_email
 from portal.db import Database
 from portal.tables import customers, outbox_emails
 from tests import factories

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from portal import clock
-from portal.auth.service import normalize_email
+from portal.auth.emails import normalize_email
 
 revision = '0002'
 down_revision = '0001'
