@@ -234,7 +234,7 @@ async def verify_code(db: Database, settings: Settings, configuration: Row, emai
 
 async def magic_link_code(db: Database, settings: Settings, token: str) -> Row:
     """The code a magic link travels with, if the link can still be used (read only). Wrong
-    typed tries do not end it: they may come from anyone, the link only from the mailbox."""
+    typed tries do not end it: it cannot be guessed (256 bits), and only the mailbox has it."""
     row = await queries.code_by_link(db, keyed_hash(settings.secret_key, "magic-link", token))
     if row is None or not _live(row, clock.timestamp()):
         raise SignInLinkNotAccepted()
