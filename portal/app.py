@@ -42,9 +42,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.connect()
-        tasks = []
-        if settings.smtp_url:
-            tasks.append(asyncio.create_task(mail.run_sender(db, settings, app.state.mail_wake)))
+        # Without SMTP_URL the sender still erases expired sign-in codes from the outbox.
+        tasks = [asyncio.create_task(mail.run_sender(db, settings, app.state.mail_wake))]
         if settings.debug:
             await test_clock.sync(db)
             tasks.append(asyncio.create_task(_follow_test_clock(db)))

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import re
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -59,11 +60,29 @@ class RedactAccessLog(logging.Filter):
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    from portal.app import create_app  # the web stack, for this command only
+
+    settings = settings.serving_on(args.port or settings.port)
+    # Nobody is trusted unless named: otherwise anyone could pick the client address the
+    # per-IP limits count (X-Forwarded-For) by sending it through a local proxy.
+    trusted = (settings.forwarded_allow_ips if args.forwarded_allow_ips is None
+               else args.forwarded_allow_ips.strip())
     warn_if_test_mode(settings, log)
     logging.getLogger("uvicorn.access").addFilter(RedactAccessLog())
-    uvicorn.run("portal.app:create_app", factory=True, host=args.host,
-                port=args.port or settings.port, proxy_headers=True,
-                forwarded_allow_ips=args.forwarded_allow_ips, log_level="info")
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again: as an exception rather
+    # than the default handler's instant exit, it lets the `finally` below run.
+    signal.signal(signal.SIGTERM, _terminated)
+    settings.record_served_url()
+    try:
+        uvicorn.run(create_app(settings), host=args.host, port=settings.port,
+                    proxy_headers=bool(trusted), forwarded_allow_ips=trusted,
+                    log_level="info")
+    finally:
+        settings.forget_served_url()
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
@@ -100,7 +119,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     file = parse(shift_times(json.loads(DEMO_FILE.read_text(encoding="utf-8")), delta))
     asyncio.run(_with_db(settings, lambda db: load(db, file)))
     configuration = asyncio.run(_with_db(settings, configurations.default))
-    base = settings.base_url
+    base = settings.serving_on(args.port or settings.port).base_url
     print(f"""
   Billing portal demo
   -------------------
@@ -147,9 +166,16 @@ def cmd_mail_test(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_session_create(settings: Settings, args: argparse.Namespace) -> None:
-    print(asyncio.run(_with_db(settings, lambda db: auth.create_session(
-        db, settings, customer_id=args.customer_id, configuration_id=args.configuration,
-        return_url=args.return_url, locale=args.locale))))
+    async def run(db: Database) -> str:
+        if settings.debug:
+            # As the server does: after `portal clock advance` a session made now is not born
+            # expired.
+            await test_clock.sync(db)
+        return await auth.create_session(
+            db, settings, customer_id=args.customer_id, configuration_id=args.configuration,
+            return_url=args.return_url, locale=args.locale)
+
+    print(asyncio.run(_with_db(settings, run)))
 
 
 def cmd_secure_mode_secret(settings: Settings, args: argparse.Namespace) -> None:
@@ -170,8 +196,9 @@ def parser() -> argparse.ArgumentParser:
     def serving(p: argparse.ArgumentParser) -> None:
         p.add_argument("--host", default="127.0.0.1", help="address to listen on")
         p.add_argument("--port", type=int, help="port to listen on (default: $PORT or 8000)")
-        p.add_argument("--forwarded-allow-ips", default="127.0.0.1",
-                       help="proxies trusted for X-Forwarded-* headers")
+        p.add_argument("--forwarded-allow-ips", default=None,
+                       help="comma-separated addresses of proxies trusted for X-Forwarded-* "
+                            "headers (default: $FORWARDED_ALLOW_IPS, or nobody)")
 
     p = sub.add_parser("serve", help="serve the portal over HTTP")
     serving(p)

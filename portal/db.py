@@ -24,9 +24,10 @@ from sqlalchemy.sql import ClauseElement, Insert
 
 Row = dict[str, Any]
 
-# The drivers log every statement with its values at DEBUG: emails, codes in mail bodies.
+# The drivers log every statement with its values at DEBUG (emails, codes in mail bodies),
+# and every connection at INFO, which would fill every command's output.
 for _name in ("databases", "aiosqlite"):
-    logging.getLogger(_name).setLevel(logging.INFO)
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 _holding: ContextVar[bool] = ContextVar("portal_db_holding", default=False)
 

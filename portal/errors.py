@@ -57,7 +57,7 @@ class InvalidEmail(PortalError):
 
 class InvalidCodeFormat(PortalError):
     title = N_("Check the code")
-    message = N_("Enter the 6-digit code from the email.")
+    message = N_("Enter the code from the email (6 or 10 digits).")
 
 
 class CodeNotAccepted(PortalError):
@@ -78,6 +78,22 @@ class ResendTooSoon(PortalError):
     title = N_("Please wait a moment")
     message = N_("A new code can be sent once a minute. Check your inbox and spam folder in "
                  "the meantime.")
+
+
+class CodesAlreadySent(PortalError):
+    """The per-email cap on codes: shown on the code page, whoever's browser asked."""
+
+    status_code = 429
+    title = N_("Codes were already sent")
+    message = N_("Several codes were sent to this address in the last few minutes, so no new "
+                 "one was sent. Open the sign-in link in the most recent email: it works on "
+                 "any device. Or ask for a new code in a few minutes.")
+
+
+class ShortCodeRetired(PortalError):
+    title = N_("Ask for a new code")
+    message = N_("There were many wrong tries for this address, so 6-digit codes no longer "
+                 "work for it. Send a new code: new codes have 10 digits.")
 
 
 class TooManyAttempts(PortalError):

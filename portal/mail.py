@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
-from sqlalchemy import select, update
+from sqlalchemy import case, func, literal, or_, select, update
 
 from portal import clock, i18n
 from portal.db import Database, Row, new_id
 from portal.settings import Settings
+from portal.tables import customers
 from portal.tables import outbox_emails as outbox
 from portal.templating import templates
 
@@ -63,15 +65,35 @@ def render_email(template: str, locale: str, context: Mapping[str, Any], *,
 
 
 async def queue(db: Database, *, to: str, template: str, locale: str,
-                context: Mapping[str, Any], test_mode: bool) -> str:
-    """Render and store one message; it leaves with the next send."""
+                context: Mapping[str, Any], test_mode: bool,
+                expires_at: int | None = None) -> str:
+    """Render and store one message; it leaves with the next send. A message that carries a
+    secret gives its expiry: it is erased once sent, and dropped unsent once expired."""
     email_id = new_id("em")
     now = clock.timestamp()
     await db.execute(outbox.insert().values(
         id=email_id, to_address=to, template=template, locale=locale, attempts=0,
-        next_attempt_at=now, created=now,
+        next_attempt_at=now, created=now, expires_at=expires_at,
         **render_email(template, locale, context, test_mode=test_mode),
     ))
+    return email_id
+
+
+async def queue_to_customer(db: Database, customer_id: str | None, *, template: str,
+                            locale: str, context: Mapping[str, Any], test_mode: bool,
+                            expires_at: int | None = None) -> str:
+    """Like `queue`, to the email on file for the customer (none when `customer_id` matches no
+    customer: the statement is the same either way, see auth/service.py)."""
+    email_id = new_id("em")
+    now = clock.timestamp()
+    values = {"id": email_id, "template": template, "locale": locale, "attempts": 0,
+              "next_attempt_at": now, "created": now, "expires_at": expires_at,
+              **render_email(template, locale, context, test_mode=test_mode)}
+    await db.execute(outbox.insert().from_select(
+        ["to_address", *values],
+        select(customers.c.email, *(literal(value, outbox.c[name].type).label(name)
+                                    for name, value in values.items()))
+        .where(customers.c.id == customer_id, customers.c.email.is_not(None))))
     return email_id
 
 
@@ -89,41 +111,95 @@ def _message(row: Row, mail_from: str) -> EmailMessage:
 
 
 def smtp_options(smtp_url: str) -> dict[str, Any]:
-    """`smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465` (TLS)."""
+    """aiosmtplib's options for SMTP_URL: `smtp://user:pass@host:587` (STARTTLS required),
+    `smtps://…:465` (TLS from the start), or `smtp://relay:25?tls=none` (plain, for a relay
+    on a network you trust). STARTTLS that only happens when the server offers it can be
+    stripped by anyone in between, so it is left optional on loopback only, where nobody
+    is (`smtp://127.0.0.1:…`, `localhost`, `[::1]`)."""
     url = urlsplit(smtp_url)
     if url.scheme not in ("smtp", "smtps"):
         raise ValueError("SMTP_URL must start with smtp:// or smtps://")
+    query = parse_qs(url.query, keep_blank_values=True)
+    tls = query.pop("tls", [""])[-1]
+    if query or tls not in ("", "none"):
+        raise ValueError("SMTP_URL takes one option, ?tls=none (plain SMTP, no STARTTLS)")
     implicit_tls = url.scheme == "smtps"
+    if implicit_tls and tls == "none":
+        raise ValueError("smtps:// always uses TLS; use smtp://…?tls=none for plain SMTP")
+    hostname = url.hostname or "localhost"
+    start_tls: bool | None = True
+    if implicit_tls or tls == "none":
+        start_tls = False
+    elif _loopback(hostname):
+        start_tls = None  # when offered, as local test servers and relays often do not
     return {
-        "hostname": url.hostname or "localhost",
+        "hostname": hostname,
         "port": url.port or (465 if implicit_tls else 25),
         "username": unquote(url.username) if url.username else None,
         "password": unquote(url.password) if url.password else None,
         "use_tls": implicit_tls,
+        "start_tls": start_tls,
         "timeout": 20,
     }
 
 
+def _loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
 async def _claim(db: Database, row: Row) -> bool:
-    """Take a message for sending; False when another sender took it first."""
+    """Take a message for sending; False when another sender took it first. A claimed message
+    has no `last_error` until its attempt ends: `retry_now` leaves it alone."""
+    now = clock.timestamp()
     claimed = await db.fetch_one(
         update(outbox)
         .where(outbox.c.id == row["id"], outbox.c.sent_at.is_(None),
+               outbox.c.erased_at.is_(None),
+               or_(outbox.c.expires_at.is_(None), outbox.c.expires_at > now),
                outbox.c.next_attempt_at == row["next_attempt_at"])
-        .values(next_attempt_at=clock.timestamp() + CLAIM_SECONDS)
+        .values(next_attempt_at=now + CLAIM_SECONDS, last_error=None)
         .returning(outbox.c.id)
     )
     return claimed is not None
 
 
+_ERASED = {"subject": "", "body_text": "", "body_html": None}
+
+
+async def erase_expired(db: Database) -> None:
+    """Blank the messages whose secret (a sign-in code and link) has expired, sent or not:
+    unsent ones are dropped. Who got which mail, and when, is kept."""
+    now = clock.timestamp()
+    await db.execute(update(outbox)
+                     .where(outbox.c.erased_at.is_(None), outbox.c.expires_at <= now)
+                     .values(erased_at=now, **_ERASED))
+
+
+# A failure to reach the server, rather than a refusal of one message: the others would fail
+# the same way, so the round stops there (which keeps "Try again" on the code page quick).
+UNREACHABLE = (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected,
+               aiosmtplib.SMTPTimeoutError, OSError, TimeoutError)
+# A refusal of the address: says nothing about the server, and showing it on code pages would
+# tell that this address was sent mail, i.e. that it belongs to a customer.
+REFUSED = (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPRecipientRefused)
+
+
 async def send_due(db: Database, settings: Settings, *, limit: int = 50) -> int:
-    """Send what is due; returns how many messages left. Failures are retried with back-off."""
+    """Send what is due; returns how many messages left. Failures are retried with back-off.
+    Expired messages are erased first, and also when SMTP_URL is unset."""
+    await erase_expired(db)
     if not settings.smtp_url:
         return 0
     now = clock.timestamp()
     rows = await db.fetch_all(
         select(outbox)
-        .where(outbox.c.sent_at.is_(None), outbox.c.next_attempt_at <= now)
+        .where(outbox.c.sent_at.is_(None), outbox.c.erased_at.is_(None),
+               outbox.c.next_attempt_at <= now)
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
         .limit(limit)
     )
@@ -135,34 +211,82 @@ async def send_due(db: Database, settings: Settings, *, limit: int = 50) -> int:
             await aiosmtplib.send(_message(row, settings.mail_from),
                                   **smtp_options(settings.smtp_url))
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            delay = BACKOFF_SECONDS[min(row["attempts"], len(BACKOFF_SECONDS) - 1)]
-            await db.execute(outbox.update().where(outbox.c.id == row["id"]).values(
-                attempts=row["attempts"] + 1, next_attempt_at=clock.timestamp() + delay,
-                last_error=f"{type(exc).__name__}: {exc}"[:500],
-            ))
-            log.warning("mail %s not sent (attempt %d): %s", row["id"], row["attempts"] + 1,
-                        type(exc).__name__)
+            await _failed(db, row, exc)
+            if isinstance(exc, UNREACHABLE):
+                break
             continue
-        await db.execute(outbox.update().where(outbox.c.id == row["id"]).values(
-            attempts=row["attempts"] + 1, sent_at=clock.timestamp(), last_error=None))
+        await _sent(db, row)
         sent += 1
     return sent
 
 
+async def _failed(db: Database, row: Row, exc: Exception) -> None:
+    now = clock.timestamp()
+    delay = BACKOFF_SECONDS[min(row["attempts"], len(BACKOFF_SECONDS) - 1)]
+    values: dict[str, Any] = {"attempts": row["attempts"] + 1, "next_attempt_at": now + delay,
+                              "last_error": f"{type(exc).__name__}: {exc}"[:500]}
+    if not isinstance(exc, REFUSED):
+        values["last_attempt_at"] = now
+    await db.execute(outbox.update().where(outbox.c.id == row["id"]).values(**values))
+    log.warning("mail %s not sent (attempt %d): %s", row["id"], row["attempts"] + 1,
+                type(exc).__name__)
+
+
+async def _sent(db: Database, row: Row) -> None:
+    now = clock.timestamp()
+    # A message carrying a secret is blanked as soon as it has left.
+    erased = (_ERASED | {"erased_at": now}) if row["expires_at"] is not None else {}
+    await db.execute(outbox.update().where(outbox.c.id == row["id"]).values(
+        attempts=row["attempts"] + 1, sent_at=now, last_attempt_at=now, last_error=None,
+        **erased))
+
+
+TROUBLE_MEMORY = 15 * 60
+
+
+async def sending_fails(db: Database) -> bool:
+    """Whether the latest attempts to send failed, with no message sent since (in the last
+    15 minutes). It describes the mail server, the same for every address."""
+    since = clock.timestamp() - TROUBLE_MEMORY
+    row = await db.fetch_one(
+        select(func.max(case((outbox.c.last_error.is_not(None), outbox.c.last_attempt_at)))
+               .label("failed"),
+               func.max(outbox.c.sent_at).label("sent"))
+        .where(outbox.c.last_attempt_at >= since))
+    return bool(row and row["failed"] is not None and row["failed"] > (row["sent"] or 0))
+
+
+async def retry_now(db: Database, settings: Settings) -> None:
+    """Try the messages that failed again now, rather than after their back-off."""
+    await db.execute(update(outbox)
+                     .where(outbox.c.sent_at.is_(None), outbox.c.erased_at.is_(None),
+                            outbox.c.last_error.is_not(None))
+                     .values(next_attempt_at=clock.timestamp()))
+    await send_due(db, settings)
+
+
+ERASE_EVERY = 60.0
+
+
 async def run_sender(db: Database, settings: Settings, wake: asyncio.Event,
                      *, interval: float = 5.0) -> None:
-    """Send whenever woken (a mail was queued) or every `interval` seconds, until cancelled."""
+    """Send whenever woken (a mail was queued) or every `interval` seconds, until cancelled.
+    Without SMTP_URL nothing is sent, but expired codes are still erased, once a minute."""
     while True:
+        if not settings.smtp_url:
+            await asyncio.sleep(ERASE_EVERY)
         try:
             await send_due(db, settings)
         except Exception:
             log.exception("mail sender failed; retrying")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), timeout=interval)
-        wake.clear()
+        if settings.smtp_url:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=interval)
+            wake.clear()
 
 
 async def mailbox(db: Database, *, limit: int = 50) -> list[Row]:
-    """The newest messages of the outbox, for the development mailbox."""
+    """The newest messages of the outbox that are not erased, for the development mailbox."""
     return await db.fetch_all(
-        select(outbox).order_by(outbox.c.created.desc(), outbox.c.id.desc()).limit(limit))
+        select(outbox).where(outbox.c.erased_at.is_(None))
+        .order_by(outbox.c.created.desc(), outbox.c.id.desc()).limit(limit))

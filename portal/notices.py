@@ -27,12 +27,15 @@ class Notice(StrEnum):
     PLAN_CHANGED_AND_PAID = "plan_changed_and_paid"
     CHANGE_SCHEDULED = "change_scheduled"
     CURRENT_PLAN_KEPT = "current_plan_kept"
+    CODE_RESENT = "code_resent"
+    CODE_ALREADY_SENT = "code_already_sent"
+    CODES_CAPPED = "codes_capped"
 
 
 @dataclass(frozen=True)
 class Text:
     message: str  # an untranslated msgid, translated where it is shown
-    tone: Literal["success", "error"] = "success"
+    tone: Literal["success", "info", "error"] = "success"
     payment: bool = False
     """It confirms a payment (test mode then says that no money was taken)."""
 
@@ -44,6 +47,15 @@ TEXTS: dict[Notice, Text] = {
     Notice.CHANGE_SCHEDULED: Text(
         N_("Your plan will change at the end of the current period.")),
     Notice.CURRENT_PLAN_KEPT: Text(N_("You are keeping your current plan.")),
+    Notice.CODE_RESENT: Text(
+        N_("We have sent a new code. Codes sent before it no longer work."), tone="info"),
+    Notice.CODE_ALREADY_SENT: Text(
+        N_("We already sent you a code. Check your inbox and spam folder; you can ask for a "
+           "new one in a minute."), tone="info"),
+    Notice.CODES_CAPPED: Text(
+        N_("Several codes were sent to this address in the last few minutes, so no new one was "
+           "sent. Open the sign-in link in the most recent email: it works on any device. Or "
+           "ask for a new code in a few minutes."), tone="info"),
 }
 
 
@@ -53,11 +65,16 @@ def _cookie(request: Request) -> str:
 
 def redirect(request: Request, path: str, notice: Notice) -> RedirectResponse:
     """303 to a page of this site (from `path_for`) that will show `notice` once."""
-    settings = request.app.state.settings
     response = RedirectResponse(path, status_code=303)
+    add(request, response, notice)
+    return response
+
+
+def add(request: Request, response: Response, notice: Notice) -> None:
+    """The next page rendered shows `notice` once."""
+    settings = request.app.state.settings
     response.set_cookie(_cookie(request), signer(settings.secret_key, PURPOSE).dumps(notice.value),
                         max_age=MAX_AGE, httponly=True, secure=settings.https, samesite="lax")
-    return response
 
 
 def pending(request: Request) -> Text | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -36,6 +36,10 @@ class Settings:
     var_dir: Path = field(default=ROOT / "var")
     max_body_bytes: int = 1_000_000
     payment_processor: PaymentProcessorName = "test"
+    forwarded_allow_ips: str = ""
+    """Proxies whose X-Forwarded-For/-Proto `portal serve` believes; nobody by default."""
+    base_url_set: bool = True
+    """False when BASE_URL is unset: the URL then follows the port the server listens on."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -56,19 +60,55 @@ class Settings:
         debug = _flag(env.get("DEBUG"))
         var_dir = Path(env.get("PORTAL_VAR_DIR") or ROOT / "var")
         port = int(env.get("PORT") or 8000)
-        base_url = (env.get("BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/")
+        base_url = env.get("BASE_URL")
+        if not base_url and not env.get("PORT"):
+            # Commands such as `portal session create` print links to the server started on
+            # this checkout, whatever port it listens on.
+            base_url = _served_url(var_dir)
+        base_url = base_url or f"http://127.0.0.1:{port}"
         database_url = env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'portal.sqlite3'}"
         return cls(
             database_url=database_url,
             secret_key=_secret_key(env.get("SECRET_KEY"), debug=debug, var_dir=var_dir),
-            base_url=base_url,
+            base_url=base_url.rstrip("/"),
             smtp_url=env.get("SMTP_URL") or None,
             mail_from=env.get("MAIL_FROM") or cls.mail_from,
             port=port,
             debug=debug,
             var_dir=var_dir,
             payment_processor=_payment_processor(env.get("PAYMENT_PROCESSOR")),
+            forwarded_allow_ips=(env.get("FORWARDED_ALLOW_IPS") or "").strip(),
+            base_url_set=bool(env.get("BASE_URL")),
         )
+
+    def serving_on(self, port: int) -> Settings:
+        """The settings of a server listening on `port`: links lead to it unless BASE_URL
+        says where the portal is."""
+        if self.base_url_set:
+            return replace(self, port=port)
+        return replace(self, port=port, base_url=f"http://127.0.0.1:{port}")
+
+    def record_served_url(self) -> None:
+        """Let other commands on this checkout find the server (when BASE_URL is unset)."""
+        if not self.base_url_set:
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            (self.var_dir / SERVED_URL_FILE).write_text(self.base_url + "\n")
+
+    def forget_served_url(self) -> None:
+        path = self.var_dir / SERVED_URL_FILE
+        if not self.base_url_set and _served_url(self.var_dir) == self.base_url:
+            path.unlink(missing_ok=True)
+
+
+SERVED_URL_FILE = "served_url"
+
+
+def _served_url(var_dir: Path) -> str | None:
+    try:
+        url = (var_dir / SERVED_URL_FILE).read_text().strip()
+    except OSError:
+        return None
+    return url if url.startswith(("http://", "https://")) else None
 
 
 def _payment_processor(value: str | None) -> PaymentProcessorName:

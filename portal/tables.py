@@ -394,6 +394,10 @@ login_codes = Table(
     Column("code_hash", String(64), nullable=False),
     Column("link_token_hash", String(64), nullable=False, unique=True),
     Column("email_normalized", String(512), nullable=False),
+    # Keyed hash of the random nonce in the login cookie of the browser that asked: a typed
+    # code only counts from that browser (the magic link works from any).
+    Column("browser_hash", String(64), nullable=False),
+    Column("digits", Integer, nullable=False),  # 6, or 10 after many wrong tries
     _ref("customer_id", "customers.id", cascade=True),
     _ref("configuration_id", "portal_configurations.id"),
     Column("locale", String(16), nullable=False),
@@ -401,7 +405,7 @@ login_codes = Table(
     Column("expires_at", BigInteger, nullable=False),
     Column("consumed_at", BigInteger),
     _created(),
-    Index("ix_login_codes_email_configuration", "email_normalized", "configuration_id",
+    Index("ix_login_codes_browser", "email_normalized", "configuration_id", "browser_hash",
           "created"),
 )
 
@@ -411,7 +415,6 @@ throttles = Table(
     Column("key", String(200), primary_key=True),  # e.g. "email:<hmac>", "ip:<hmac>"
     Column("count", Integer, nullable=False, default=0),
     Column("window_start", BigInteger, nullable=False),
-    Column("locked_until", BigInteger),
 )
 
 # -- Outbound ----------------------------------------------------------------------------
@@ -428,10 +431,19 @@ outbox_emails = Table(
     Column("template", String(64), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", BigInteger, nullable=False),
-    Column("last_error", Text),
+    Column("last_error", Text),  # of the latest attempt, once it has ended
+    # The latest attempt that tells whether the server works: sent, or failed for another
+    # reason than a refused recipient (code pages tell when sending fails, see mail.py).
+    Column("last_attempt_at", BigInteger),
     Column("sent_at", BigInteger),
+    # Mail that carries a secret (a sign-in code): when it stops working. Such mail is blanked
+    # (subject and bodies) once sent, or dropped unsent once expired; the rest is kept.
+    Column("expires_at", BigInteger),
+    Column("erased_at", BigInteger),
     _created(),
     Index("ix_outbox_emails_pending", "sent_at", "next_attempt_at"),
+    Index("ix_outbox_emails_expiring", "erased_at", "expires_at"),
+    Index("ix_outbox_emails_last_attempt", "last_attempt_at"),
 )
 
 events = Table(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+import aiosmtplib
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import select
 
@@ -88,7 +90,44 @@ class TestSending:
         assert (plain["hostname"], plain["port"], plain["use_tls"]) == ("mail.example", 2525, False)
         assert (plain["username"], plain["password"]) == ("user@x", "p/w")
         tls = mail.smtp_options("smtps://mail.example")
-        assert (tls["port"], tls["use_tls"]) == (465, True)
+        assert (tls["port"], tls["use_tls"], tls["start_tls"]) == (465, True, False)
+
+    @pytest.mark.parametrize(("url", "start_tls"), [
+        ("smtp://mail.example:587", True),  # required: nobody in between can strip it
+        ("smtp://10.0.0.5:25", True),
+        ("smtp://relay.internal:25?tls=none", False),  # the operator's explicit choice
+        ("smtp://127.0.0.1:2525", None),  # loopback: when offered, as before
+        ("smtp://127.0.0.2", None),
+        ("smtp://localhost:25", None),
+        ("smtp://[::1]:25", None),
+    ])
+    def test_starttls_is_required_beyond_loopback(self, url: str, start_tls: bool | None
+                                                  ) -> None:
+        options = mail.smtp_options(url)
+        assert options["start_tls"] is start_tls
+        assert options["use_tls"] is False
+
+    @pytest.mark.parametrize("url", ["smtps://mail.example?tls=none", "smtp://mail.example?tls=1",
+                                     "smtp://mail.example?verify=no", "http://mail.example"])
+    def test_unknown_forms_are_refused(self, url: str) -> None:
+        with pytest.raises(ValueError, match=r"SMTP_URL|smtps"):
+            mail.smtp_options(url)
+
+    async def test_a_server_without_starttls_gets_nothing_when_tls_is_required(
+        self, db: Database, settings: Settings, smtp_server: SmtpServer
+    ) -> None:
+        """What a man in the middle who strips STARTTLS would see: no message."""
+        options = {**mail.smtp_options("smtp://mail.example:25"),
+                   "hostname": smtp_server.controller.hostname,
+                   "port": smtp_server.controller.port}
+        row = await outbox_row(db, await queue_test_mail(db))
+        with pytest.raises(aiosmtplib.SMTPException, match="STARTTLS"):
+            await aiosmtplib.send(mail._message(row, settings.mail_from), **options)
+        assert smtp_server.inbox.messages == []
+        # The same server on loopback, named as such, is used as before.
+        settings = replace(settings, smtp_url=smtp_server.url)
+        assert await mail.send_due(db, settings) == 1
+        assert len(smtp_server.inbox.messages) == 1
 
 
 class TestDevMailbox:

@@ -51,3 +51,26 @@ def test_access_logs_keep_no_query_strings_or_tokens() -> None:
     assert redact("/p/login/demo/magic/SECRET-token") == "/p/login/demo/magic/…"
     assert redact("/p/session/SECRET?x=1") == "/p/session/…"
     assert redact("/p/") == "/p/"
+
+
+def test_commands_find_the_server_started_here(tmp_path: Path) -> None:
+    """`portal serve` records its address when BASE_URL is unset; other commands use it
+    unless BASE_URL or PORT say otherwise."""
+    env = {"SECRET_KEY": "s" * 40, "PORTAL_VAR_DIR": str(tmp_path)}
+    served = Settings.from_env(env).serving_on(9000)
+    assert (served.port, served.base_url) == (9000, "http://127.0.0.1:9000")
+    served.record_served_url()
+    assert Settings.from_env(env).base_url == "http://127.0.0.1:9000"
+    assert Settings.from_env({**env, "PORT": "8100"}).base_url == "http://127.0.0.1:8100"
+    explicit = Settings.from_env({**env, "BASE_URL": "https://billing.example.com"})
+    assert explicit.base_url == "https://billing.example.com"
+    assert explicit.serving_on(9100).base_url == "https://billing.example.com"
+    served.forget_served_url()
+    assert Settings.from_env(env).base_url == "http://127.0.0.1:8000"
+
+
+def test_no_proxy_is_trusted_unless_named(tmp_path: Path) -> None:
+    env = {"SECRET_KEY": "s" * 40, "PORTAL_VAR_DIR": str(tmp_path)}
+    assert Settings.from_env(env).forwarded_allow_ips == ""
+    named = Settings.from_env({**env, "FORWARDED_ALLOW_IPS": "10.0.0.2, 10.0.0.3"})
+    assert named.forwarded_allow_ips == "10.0.0.2, 10.0.0.3"

@@ -39,28 +39,40 @@ async def customer_exists(db: Database, customer_id: str) -> bool:
 
 
 # -- Login codes ---------------------------------------------------------------------------
+#
+# A request or a check runs the same statements whether or not the email belongs to a
+# customer: for a stranger the id is "" and matches no row.
 
-async def insert_code(db: Database, **values: object) -> None:
-    await db.execute(login_codes.insert().values(**values))
+async def insert_code(db: Database, customer_id: str | None, **values: object) -> None:
+    """Store a code for the customer; nothing when `customer_id` is None."""
+    await db.execute(login_codes.insert().from_select(
+        ["customer_id", *values],
+        select(customers.c.id, *(literal(value, login_codes.c[name].type).label(name)
+                                 for name, value in values.items()))
+        .where(customers.c.id == (customer_id or ""))))
 
 
 async def retire_codes(db: Database, email_normalized: str, configuration_id: str,
-                       now: int) -> None:
-    """A new code ends the ones sent before it."""
+                       browser_hash: str, now: int) -> None:
+    """A new code ends the ones this browser was sent before it (not other browsers')."""
     await db.execute(
         update(login_codes)
         .where(login_codes.c.email_normalized == email_normalized,
                login_codes.c.configuration_id == configuration_id,
+               login_codes.c.browser_hash == browser_hash,
                login_codes.c.consumed_at.is_(None))
         .values(consumed_at=now)
     )
 
 
-async def latest_code(db: Database, email_normalized: str, configuration_id: str) -> Row | None:
+async def latest_code(db: Database, email_normalized: str, configuration_id: str,
+                      browser_hash: str) -> Row | None:
+    """The newest code this browser asked for (only it can be typed there)."""
     query = (
         select(login_codes)
         .where(login_codes.c.email_normalized == email_normalized,
-               login_codes.c.configuration_id == configuration_id)
+               login_codes.c.configuration_id == configuration_id,
+               login_codes.c.browser_hash == browser_hash)
         .order_by(login_codes.c.created.desc(), login_codes.c.id.desc())
         .limit(1)
     )
@@ -76,8 +88,8 @@ async def code_by_link(db: Database, link_token_hash: str) -> Row | None:
     return await db.fetch_one(query)
 
 
-async def count_wrong_try(db: Database, code_id: str) -> None:
-    await db.execute(update(login_codes).where(login_codes.c.id == code_id)
+async def count_wrong_try(db: Database, code_id: str | None) -> None:
+    await db.execute(update(login_codes).where(login_codes.c.id == (code_id or ""))
                      .values(attempts=login_codes.c.attempts + 1))
 
 
@@ -162,11 +174,13 @@ async def hit(db: Database, key: str, *, window: int, now: int) -> int:
     return count
 
 
+async def unhit(db: Database, key: str) -> None:
+    """Take back one event counted by `hit`."""
+    await db.execute(update(throttles).where(throttles.c.key == key, throttles.c.count > 0)
+                     .values(count=throttles.c.count - 1))
+
+
 async def current(db: Database, key: str, *, window: int, now: int) -> int:
     count = await db.fetch_val(select(throttles.c.count).where(
         and_(throttles.c.key == key, throttles.c.window_start > now - window)))
     return int(count or 0)
-
-
-async def reset(db: Database, key: str) -> None:
-    await db.execute(throttles.delete().where(throttles.c.key == key))

@@ -8,19 +8,22 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal import i18n
-from portal.auth import queries, service
+from portal import i18n, notices
+from portal.auth import emails, queries, service
 from portal.errors import (
     CodeNotAccepted,
+    CodesAlreadySent,
     InvalidCodeFormat,
     InvalidEmail,
     LoginLinkNotFound,
     PortalError,
     ResendTooSoon,
     SecureModeRefused,
+    ShortCodeRetired,
 )
 from portal.merchant import queries as configurations
-from portal.security import cookie_name, signed_value, signer
+from portal.notices import Notice
+from portal.security import cookie_name, new_token, signed_value, signer
 from portal.settings import Settings
 from portal.templating import render
 
@@ -43,31 +46,45 @@ async def _configuration(request: Request) -> dict[str, Any]:
     return configuration
 
 
-def _login_state(request: Request) -> dict[str, Any]:
-    """What the login cookie says for this login link: {email, fixed, sent}."""
+def _login_cookie(request: Request) -> dict[str, Any]:
     settings = _settings(request)
     value = signed_value(settings.secret_key, "login",
                          request.cookies.get(cookie_name(LOGIN_COOKIE, https=settings.https)),
                          max_age=LOGIN_COOKIE_AGE)
-    if isinstance(value, dict) and value.get("link") == request.path_params["link_id"]:
-        return value
-    return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _login_state(request: Request) -> dict[str, Any]:
+    """What the login cookie says for this login link: {email, fixed, sent, digits, browser}."""
+    value = _login_cookie(request)
+    return value if value.get("link") == request.path_params["link_id"] else {}
+
+
+def _browser(request: Request) -> str:
+    """This browser's nonce (≥ 128 random bits): codes it asks for can be typed only here.
+    Kept across login links and emails, made when first needed."""
+    nonce = _login_cookie(request).get("browser")
+    return nonce if isinstance(nonce, str) and nonce else new_token()
 
 
 def _redirect(request: Request, name: str, state: dict[str, Any] | None = None, *,
-              query: str = "", **path_params: Any) -> RedirectResponse:
-    """303 to a named page; `state` replaces the login cookie."""
-    path = request.app.url_path_for(name, **path_params)
-    response = RedirectResponse(f"{path}?{query}" if query else str(path), status_code=303)
+              notice: Notice | None = None, **path_params: Any) -> RedirectResponse:
+    """303 to a named page; `state` replaces the login cookie; `notice` is shown there once."""
+    response = RedirectResponse(request.app.url_path_for(name, **path_params), status_code=303)
     if state is not None:
-        settings = _settings(request)
-        response.set_cookie(
-            cookie_name(LOGIN_COOKIE, https=settings.https),
-            signer(settings.secret_key, "login").dumps(
-                {**state, "link": request.path_params["link_id"]}),
-            max_age=LOGIN_COOKIE_AGE, httponly=True, secure=settings.https,
-            samesite="lax")
+        _set_login_cookie(request, response, state)
+    if notice is not None:
+        notices.add(request, response, notice)
     return response
+
+
+def _set_login_cookie(request: Request, response: Response, state: dict[str, Any]) -> None:
+    settings = _settings(request)
+    response.set_cookie(
+        cookie_name(LOGIN_COOKIE, https=settings.https),
+        signer(settings.secret_key, "login").dumps(
+            {"browser": _browser(request), **state, "link": request.path_params["link_id"]}),
+        max_age=LOGIN_COOKIE_AGE, httponly=True, secure=settings.https, samesite="lax")
 
 
 def _client_ip(request: Request) -> str:
@@ -112,24 +129,43 @@ async def send_code(request: Request) -> Response:
             raise SecureModeRefused()
         email = state["email"]
     else:
-        email = service.valid_email(str(form.get("email", "")))
+        email = emails.valid_email(str(form.get("email", "")))
         if email is None:
             return render(request, "auth/login.html", {
                 "email": str(form.get("email", ""))[:512], "fixed": False,
                 "error": InvalidEmail()}, status_code=400)
-    await service.request_code(request.app.state.db, _settings(request), configuration, email,
-                               ip=_client_ip(request), locale=i18n.get_locale())
-    request.app.state.mail_wake.set()
-    return _redirect(request, "auth:code", {"email": email, "fixed": bool(state.get("fixed")),
-                                            "sent": True},
+    same_email = state.get("sent") and state.get("email") == email
+    new_state = {"email": email, "fixed": bool(state.get("fixed")), "sent": True,
+                 "browser": _browser(request),
+                 "digits": state.get("digits") if same_email else None}
+    notice = None
+    try:
+        new_state["digits"] = await _request_code(request, configuration, new_state)
+    except ResendTooSoon:
+        # Back to the form, or a second tab: the code page again, saying a code was sent.
+        notice = Notice.CODE_ALREADY_SENT
+    except CodesAlreadySent:
+        notice = Notice.CODES_CAPPED
+    return _redirect(request, "auth:code", new_state, notice=notice,
                      link_id=configuration["login_link_id"])
 
 
-def _code_page(request: Request, state: dict[str, Any], *, resent: bool = False,
-               error: PortalError | None = None) -> Response:
+async def _request_code(request: Request, configuration: dict[str, Any],
+                        state: dict[str, Any]) -> int:
+    digits = await service.request_code(
+        request.app.state.db, _settings(request), configuration, state["email"],
+        browser=state["browser"], ip=_client_ip(request), locale=i18n.get_locale())
+    request.app.state.mail_wake.set()
+    return digits
+
+
+async def _code_page(request: Request, state: dict[str, Any], *,
+                     error: PortalError | None = None) -> Response:
     return render(request, "auth/code.html", {
-        "email": state["email"], "fixed": bool(state.get("fixed")), "resent": resent,
-        "error": error}, status_code=error.status_code if error else 200)
+        "email": state["email"], "fixed": bool(state.get("fixed")),
+        "digits": state.get("digits") or service.SHORT_DIGITS, "error": error,
+        "sending_fails": await service.sending_fails(request.app.state.db)},
+        status_code=error.status_code if error else 200)
 
 
 async def code_page(request: Request) -> Response:
@@ -137,7 +173,7 @@ async def code_page(request: Request) -> Response:
     state = _login_state(request)
     if not state.get("sent"):
         return _redirect(request, "auth:login", link_id=configuration["login_link_id"])
-    return _code_page(request, state, resent=request.query_params.get("resent") == "1")
+    return await _code_page(request, state)
 
 
 async def check_code(request: Request) -> Response:
@@ -149,9 +185,9 @@ async def check_code(request: Request) -> Response:
     try:
         token = await service.verify_code(
             request.app.state.db, _settings(request), configuration, state["email"],
-            str(form.get("code", "")), ip=_client_ip(request))
-    except (InvalidCodeFormat, CodeNotAccepted) as error:
-        return _code_page(request, state, error=error)
+            str(form.get("code", "")), browser=_browser(request), ip=_client_ip(request))
+    except (InvalidCodeFormat, CodeNotAccepted, ShortCodeRetired) as error:
+        return await _code_page(request, state, error=error)
     return _signed_in(request, token)
 
 
@@ -160,15 +196,25 @@ async def resend_code(request: Request) -> Response:
     state = _login_state(request)
     if not state.get("sent"):
         return _redirect(request, "auth:login", link_id=configuration["login_link_id"])
+    state = {**state, "browser": _browser(request)}
     try:
-        await service.request_code(request.app.state.db, _settings(request), configuration,
-                                   state["email"], ip=_client_ip(request),
-                                   locale=i18n.get_locale())
+        digits = await _request_code(request, configuration, state)
     except ResendTooSoon as error:
-        return _code_page(request, state, error=error)
-    request.app.state.mail_wake.set()
-    return _redirect(request, "auth:code", state, query="resent=1",
-                     link_id=configuration["login_link_id"])
+        return await _code_page(request, state, error=error)
+    except CodesAlreadySent:
+        return _redirect(request, "auth:code", state, notice=Notice.CODES_CAPPED,
+                         link_id=configuration["login_link_id"])
+    return _redirect(request, "auth:code", {**state, "digits": digits},
+                     notice=Notice.CODE_RESENT, link_id=configuration["login_link_id"])
+
+
+async def retry_sending(request: Request) -> Response:
+    configuration = await _configuration(request)
+    if not _login_state(request).get("sent"):
+        return _redirect(request, "auth:login", link_id=configuration["login_link_id"])
+    await service.retry_sending(request.app.state.db, _settings(request),
+                                ip=_client_ip(request))
+    return _redirect(request, "auth:code", link_id=configuration["login_link_id"])
 
 
 # -- Magic link ----------------------------------------------------------------------------
@@ -235,6 +281,7 @@ routes = [
     Route("/p/login/{link_id}/code", code_page, methods=["GET"], name="auth:code"),
     Route("/p/login/{link_id}/code", check_code, methods=["POST"], name="auth:check_code"),
     Route("/p/login/{link_id}/resend", resend_code, methods=["POST"], name="auth:resend"),
+    Route("/p/login/{link_id}/retry", retry_sending, methods=["POST"], name="auth:retry"),
     Route("/p/login/{link_id}/magic/{token}", magic_link_page, methods=["GET"],
           name="auth:magic"),
     Route("/p/login/{link_id}/magic/{token}", confirm_magic_link, methods=["POST"],

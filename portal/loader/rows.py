@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Column, Table
 
 from portal import tables
-from portal.auth.service import normalize_email
+from portal.auth.emails import normalize_email
 from portal.loader import schema as s
 from portal.loader.configuration import PortalConfiguration
 from portal.loader.fields import Obj
