@@ -10,10 +10,11 @@ import os
 import shutil
 import socket
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -102,6 +103,19 @@ async def app(settings: Settings) -> AsyncIterator[Starlette]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings, **changes: Any
+                  ) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
+    """The app running with these settings changed, and a client for it: what the `app` and
+    `client` fixtures give, for a test that needs other settings."""
+    settings = replace(settings, **changes)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as client:
+            yield app, client
 
 
 @pytest.fixture

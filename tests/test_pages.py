@@ -12,7 +12,7 @@ from starlette.requests import Request
 from portal.db import Database
 from portal.settings import Settings
 from tests import factories
-from tests.conftest import html
+from tests.conftest import html, serving
 
 
 class TestLoginPage:
@@ -114,18 +114,9 @@ class TestDebugOverview:
         assert len(html(response).css("#invoices tbody tr")) == 5
 
     async def test_debug_routes_do_not_exist_without_debug(self, settings: Settings) -> None:
-        from dataclasses import replace
-
-        from portal.app import create_app
-        from tests.conftest import BASE_URL
-
-        app = create_app(replace(settings, debug=False))
-        import httpx
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-                for path in ("/dev/", "/dev/mailbox", "/dev/customers/cus_x"):
-                    assert (await client.get(path)).status_code == 404
+        async with serving(settings, debug=False) as (_app, client):
+            for path in ("/dev/", "/dev/mailbox", "/dev/customers/cus_x"):
+                assert (await client.get(path)).status_code == 404
 
 
 class TestHtmx:
@@ -218,18 +209,8 @@ class TestHeaders:
         assert not html(response).css("script:not([src])")
 
     async def test_hsts_under_https(self, settings: Settings) -> None:
-        from dataclasses import replace
-
-        import httpx
-
-        from portal.app import create_app
-
-        app = create_app(replace(settings, base_url="https://portal.test"))
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport,
-                                         base_url="https://portal.test") as client:
-                response = await client.get("/p/login/unknown")
+        async with serving(settings, base_url="https://portal.test") as (app, client):
+            response = await client.get("/p/login/unknown")
         assert "max-age=" in response.headers["strict-transport-security"]
         assert "Secure" in (await _switch_cookie(app))
 

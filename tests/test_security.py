@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import httpx
 import pytest
 from httpx import AsyncClient, Response
 
@@ -15,7 +14,7 @@ from portal.db import Database
 from portal.settings import Settings
 from tests import factories
 from tests.auth.helpers import csrf_token, last_mail
-from tests.conftest import BASE_URL, html
+from tests.conftest import BASE_URL, html, serving
 
 TEN_MB = 10 * 1024 * 1024
 HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options",
@@ -142,16 +141,8 @@ class TestRefusals:
     async def test_the_token_cookie_is_host_only_and_httponly_under_https(
         self, settings: Settings
     ) -> None:
-        from dataclasses import replace
-
-        from portal.app import create_app
-
-        app = create_app(replace(settings, base_url="https://portal.test"))
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport,
-                                         base_url="https://portal.test") as client:
-                response = await client.get("/p/login/unknown")
+        async with serving(settings, base_url="https://portal.test") as (_app, client):
+            response = await client.get("/p/login/unknown")
         cookie = response.headers["set-cookie"]
         assert cookie.startswith("__Host-csrftoken=")
         assert "Secure" in cookie and "HttpOnly" in cookie and "Path=/" in cookie

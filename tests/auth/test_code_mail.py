@@ -18,13 +18,12 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from portal import clock, mail
-from portal.app import create_app
 from portal.auth import service
 from portal.db import Database
 from portal.settings import Settings
 from tests import factories
 from tests.auth.helpers import ask_for_code, code_in, post_form
-from tests.conftest import BASE_URL, SECRET, Inbox, SmtpServer, free_port, html
+from tests.conftest import SECRET, Inbox, SmtpServer, free_port, html, serving
 
 
 async def wait_for(condition: object, seconds: float = 10) -> None:
@@ -37,17 +36,14 @@ async def wait_for(condition: object, seconds: float = 10) -> None:
 async def test_smtp_down_then_up_delivers_once(settings: Settings,
                                                smtp_server: SmtpServer) -> None:
     smtp_server.stop()
-    app = create_app(replace(settings, smtp_url=smtp_server.url))
-    async with app.router.lifespan_context(app):
+    async with serving(settings, smtp_url=smtp_server.url) as (app, client):
         db: Database = app.state.db
         data = await factories.customer_with_plan(db, email="ines@example.com")
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-            response = await ask_for_code(client, data["configuration"]["login_page"]["link_id"],
-                                          "ines@example.com")
-            assert response.status_code == 303  # the customer sees the usual page
-            page = await client.get(response.headers["location"])
-            assert page.status_code == 200
+        response = await ask_for_code(client, data["configuration"]["login_page"]["link_id"],
+                                      "ines@example.com")
+        assert response.status_code == 303  # the customer sees the usual page
+        page = await client.get(response.headers["location"])
+        assert page.status_code == 200
         [queued] = await db.fetch_all(mail.outbox.select())
         # The background sender tried and failed; the message waits for its retry.
         for _ in range(100):
@@ -103,14 +99,11 @@ async def test_a_code_still_queued_when_it_expires_is_never_sent(
     settings: Settings, smtp_server: SmtpServer
 ) -> None:
     smtp_server.stop()
-    app = create_app(replace(settings, smtp_url=smtp_server.url))
-    async with app.router.lifespan_context(app):
+    async with serving(settings, smtp_url=smtp_server.url) as (app, client):
         db: Database = app.state.db
         data = await factories.customer_with_plan(db, email="ines@example.com")
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-            await ask_for_code(client, data["configuration"]["login_page"]["link_id"],
-                               "ines@example.com")
+        await ask_for_code(client, data["configuration"]["login_page"]["link_id"],
+                           "ines@example.com")
         await wait_for_attempt(db)
         smtp_server.start()
         clock.advance(service.CODE_LIFETIME)
@@ -143,21 +136,18 @@ async def test_without_smtp_the_mailbox_shows_codes_while_they_work(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(mail, "ERASE_EVERY", 0.05)
-    app = create_app(settings)  # no SMTP_URL: make demo
-    async with app.router.lifespan_context(app):
+    async with serving(settings) as (app, client):  # no SMTP_URL: make demo
         db: Database = app.state.db
         data = await factories.customer_with_plan(db, email="ines@example.com")
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-            await ask_for_code(client, data["configuration"]["login_page"]["link_id"],
-                               "ines@example.com")
-            [row] = await db.fetch_all(mail.outbox.select())
-            code = code_in(str(row["body_text"]))
-            await asyncio.sleep(0.2)
-            assert code in (await client.get("/dev/mailbox")).text
-            clock.advance(service.CODE_LIFETIME)
-            await wait_for_erasure(db)
-            assert code not in (await client.get("/dev/mailbox")).text
+        await ask_for_code(client, data["configuration"]["login_page"]["link_id"],
+                           "ines@example.com")
+        [row] = await db.fetch_all(mail.outbox.select())
+        code = code_in(str(row["body_text"]))
+        await asyncio.sleep(0.2)
+        assert code in (await client.get("/dev/mailbox")).text
+        clock.advance(service.CODE_LIFETIME)
+        await wait_for_erasure(db)
+        assert code not in (await client.get("/dev/mailbox")).text
         [row] = await db.fetch_all(mail.outbox.select())
         assert code not in str(row)
 
@@ -184,43 +174,40 @@ async def test_the_code_page_says_when_mail_cannot_be_sent(
 ) -> None:
     """Told from the mail server's state, the same for every address; "try again" sends now."""
     smtp_server.stop()
-    app = create_app(replace(settings, smtp_url=smtp_server.url))
-    async with app.router.lifespan_context(app):
+    async with serving(settings, smtp_url=smtp_server.url) as (app, client):
         db: Database = app.state.db
         data = await factories.customer_with_plan(db, email="ines@example.com")
         link = data["configuration"]["login_page"]["link_id"]
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-            async def code_page(email: str) -> tuple[int, str]:
-                client.cookies.clear()
-                asked = await ask_for_code(client, link, email)
-                await wait_for_attempt(db)
-                page = await client.get(asked.headers["location"])
-                return page.status_code, re.sub(
-                    r'(value|nonce)="[^"]+"|"x-csrftoken": "[^"]+"', "…",
-                    page.text.replace(email, "EMAIL"))
-
-            async def try_again() -> httpx.Response:
-                return await post_form(client, f"/p/login/{link}/code",
-                                       f"/p/login/{link}/retry")
-
-            known = await code_page("ines@example.com")
-            assert "could not be sent" in known[1]
-            assert known == await code_page("nobody.here@example.com")
-            stranger = await try_again()
+        async def code_page(email: str) -> tuple[int, str]:
             client.cookies.clear()
-            await ask_for_code(client, link, "ines@example.com")
-            customer = await try_again()
-            assert (stranger.status_code, stranger.headers["location"]) == (
-                customer.status_code, customer.headers["location"])
-            assert "could not be sent" in (await client.get(customer.headers["location"])).text
-            # The server is back: "try again" sends at once, not after the back-off.
-            smtp_server.start()
-            retried = await try_again()
-            assert len(smtp_server.inbox.messages) >= 1
-            page = await client.get(retried.headers["location"])
-            assert "could not be sent" not in page.text
-            assert html(page).css_first("input#code") is not None
+            asked = await ask_for_code(client, link, email)
+            await wait_for_attempt(db)
+            page = await client.get(asked.headers["location"])
+            return page.status_code, re.sub(
+                r'(value|nonce)="[^"]+"|"x-csrftoken": "[^"]+"', "…",
+                page.text.replace(email, "EMAIL"))
+
+        async def try_again() -> httpx.Response:
+            return await post_form(client, f"/p/login/{link}/code",
+                                   f"/p/login/{link}/retry")
+
+        known = await code_page("ines@example.com")
+        assert "could not be sent" in known[1]
+        assert known == await code_page("nobody.here@example.com")
+        stranger = await try_again()
+        client.cookies.clear()
+        await ask_for_code(client, link, "ines@example.com")
+        customer = await try_again()
+        assert (stranger.status_code, stranger.headers["location"]) == (
+            customer.status_code, customer.headers["location"])
+        assert "could not be sent" in (await client.get(customer.headers["location"])).text
+        # The server is back: "try again" sends at once, not after the back-off.
+        smtp_server.start()
+        retried = await try_again()
+        assert len(smtp_server.inbox.messages) >= 1
+        page = await client.get(retried.headers["location"])
+        assert "could not be sent" not in page.text
+        assert html(page).css_first("input#code") is not None
         await asyncio.sleep(0.3)
         assert len(smtp_server.inbox.messages) == 2  # one per code, each once
 
@@ -243,16 +230,13 @@ async def test_a_refused_address_does_not_show_on_code_pages(settings: Settings)
     controller.start()
     try:
         server = SmtpServer(controller, inbox)
-        app = create_app(replace(settings, smtp_url=server.url))
-        async with app.router.lifespan_context(app):
+        async with serving(settings, smtp_url=server.url) as (app, client):
             db: Database = app.state.db
             data = await factories.customer_with_plan(db, email="ines@example.com")
             link = data["configuration"]["login_page"]["link_id"]
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-                asked = await ask_for_code(client, link, "ines@example.com")
-                await wait_for_attempt(db)
-                page = await client.get(asked.headers["location"])
+            asked = await ask_for_code(client, link, "ines@example.com")
+            await wait_for_attempt(db)
+            page = await client.get(asked.headers["location"])
             assert "could not be sent" not in page.text
             assert await mail.sending_fails(db) is False
     finally:

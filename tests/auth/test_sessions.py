@@ -6,12 +6,10 @@ import asyncio
 from dataclasses import replace
 from typing import Any
 
-import httpx
 import pytest
 from httpx import AsyncClient
 
 from portal import clock
-from portal.app import create_app
 from portal.auth import service
 from portal.cli import main
 from portal.db import Database
@@ -24,7 +22,7 @@ from tests.auth.helpers import (
     post_form,
     sign_in,
 )
-from tests.conftest import html
+from tests.conftest import html, serving
 
 
 @pytest.fixture
@@ -134,18 +132,14 @@ class TestCookiesAndSignOut:
     async def test_secure_host_cookie_under_https(self, settings: Settings,
                                                   shop: dict[str, Any]) -> None:
         secure = replace(settings, base_url="https://portal.test")
-        app = create_app(secure)
-        async with app.router.lifespan_context(app):
+        async with serving(secure) as (app, client):
             url = await session_url(app.state.db, secure, shop)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport,
-                                         base_url="https://portal.test") as client:
-                opened = await client.get(url)
-                cookie = next(c for c in opened.headers.get_list("set-cookie")
-                              if "portal_session" in c)
-                assert cookie.startswith("__Host-portal_session=")
-                assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
-                assert (await client.get("/p/")).status_code == 200
+            opened = await client.get(url)
+            cookie = next(c for c in opened.headers.get_list("set-cookie")
+                          if "portal_session" in c)
+            assert cookie.startswith("__Host-portal_session=")
+            assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
+            assert (await client.get("/p/")).status_code == 200
 
     async def test_session_ids_in_urls_are_ignored(self, client: AsyncClient, db: Database,
                                                    settings: Settings,
