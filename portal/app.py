@@ -18,11 +18,12 @@ from portal.account.routes import routes as account_routes
 from portal.auth.routes import routes as auth_routes
 from portal.db import Database
 from portal.dev.routes import routes as dev_routes
-from portal.errors import PortalError, handle_error
+from portal.errors import PortalError
 from portal.i18n import LocaleMiddleware
 from portal.request_guard import RequestGuard
 from portal.settings import Settings
 from portal.subscriptions.routes import routes as subscription_routes
+from portal.web.errors import handle_error
 
 HTMX_DIR = ROOT / "node_modules" / "htmx.org" / "dist"
 
@@ -57,9 +58,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await db.disconnect()
 
     routes: list[BaseRoute] = [
-        *auth_routes,
-        *account_routes,
-        *subscription_routes,
+        # What customers see: the login links, one-time session URLs and their pages.
+        Mount("/p", routes=[*auth_routes, *account_routes, *subscription_routes]),
         # Static files only are compressed: pages carry CSRF tokens next to what the visitor
         # typed, which compression would leak to an eavesdropper (BREACH).
         Mount("/static/vendor/htmx", GZipMiddleware(StaticFiles(directory=HTMX_DIR)),
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/static", GZipMiddleware(StaticFiles(directory=ROOT / "static")), name="static"),
     ]
     if settings.debug:
-        routes += dev_routes
+        routes.append(Mount("/dev", routes=dev_routes, name="dev"))
 
     app = Starlette(
         routes=routes,

@@ -16,7 +16,7 @@ from typing import Any
 import uvicorn
 
 from portal import clock, mail, migrations, test_clock, worker
-from portal.auth import service as auth
+from portal.auth import sessions
 from portal.db import Database
 from portal.loader import LoadError, load, parse, read
 from portal.merchant import queries as configurations
@@ -123,7 +123,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     print(f"""
   Billing portal demo
   -------------------
-  Login link:         {base}/p/login/{configuration["login_link_id"]}
+  Login link:         {base}/p/login/{configuration.login_link_id}
   Demo mailbox:       {base}/dev/mailbox   (mail is kept there, not sent, while SMTP_URL is unset)
   Customer previews:  {base}/dev/
   Billing clock:      DEBUG=1 .venv/bin/portal worker   (renewals; in another terminal)
@@ -150,7 +150,7 @@ def cmd_clock_advance(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_mail_test(settings: Settings, args: argparse.Namespace) -> None:
     async def run(db: Database) -> int:
         configuration = await configurations.default(db)
-        name = (configuration or {}).get("business_profile", {}).get("name", "")
+        name = configuration.business_name if configuration else ""
         await mail.queue(db, to=args.address, template="test", locale=args.locale,
                          context={"business_name": name}, test_mode=settings.test_mode)
         return await mail.send_due(db, settings)
@@ -171,7 +171,7 @@ def cmd_session_create(settings: Settings, args: argparse.Namespace) -> None:
             # As the server does: after `portal clock advance` a session made now is not born
             # expired.
             await test_clock.sync(db)
-        return await auth.create_session(
+        return await sessions.create(
             db, settings, customer_id=args.customer_id, configuration_id=args.configuration,
             return_url=args.return_url, locale=args.locale)
 
@@ -245,6 +245,6 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         args.run(Settings.from_env(), args)
-    except (ConfigurationError, LoadError, auth.SessionRequestError) as exc:
+    except (ConfigurationError, LoadError, sessions.SessionRequestError) as exc:
         print(f"portal: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -1,24 +1,20 @@
-"""Typed errors and the one handler that renders them as a page or an htmx alert."""
+"""The errors a customer (or an API client) is told about, as typed classes.
+
+They know nothing of pages: a title and a message as untranslated msgids, parameters as raw
+values (`Money` for amounts), and where known the configuration whose branding and login link
+the answer shows. `portal/web/errors.py` words and renders them: a page, an htmx alert, or
+JSON under /v1.
+"""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import Response
-
-from portal.i18n import N_, gettext
-from portal.merchant import queries as configurations
-from portal.security import security_headers
-from portal.templating import render
-
-log = logging.getLogger("portal")
+from portal.core.text import N_
 
 
 class PortalError(Exception):
-    """An error the customer sees. `message` is an untranslated msgid; params fill it."""
+    """An error the customer sees. `message` is an untranslated msgid; `params` fill it."""
 
     status_code = 400
     offer_sign_in = False
@@ -28,13 +24,23 @@ class PortalError(Exception):
     message = N_("Please check what you entered and try again.")
 
     def __init__(self, message: str | None = None, *, status_code: int | None = None,
+                 configuration_id: str | None = None, return_url: str | None = None,
                  **params: Any) -> None:
         if message is not None:
             self.message = message
         if status_code is not None:
             self.status_code = status_code
+        self.configuration_id = configuration_id
+        """The configuration the answer is branded with (else the default one)."""
+        self.return_url = return_url
         self.params = params
         super().__init__(self.message)
+
+    @property
+    def code(self) -> str:
+        """A stable name for API clients: `SessionEnded` → `session_ended`."""
+        name = type(self).__name__
+        return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 class NotFound(PortalError):
@@ -161,47 +167,3 @@ class ServerError(PortalError):
     title = N_("Something went wrong on our side")
     message = N_("Your request could not be completed and nothing was changed. Please try "
                  "again in a moment.")
-
-
-_BY_STATUS: dict[int, type[PortalError]] = {
-    404: NotFound, 405: MethodNotAllowed, 413: RequestTooLarge,
-}
-
-
-def as_portal_error(exc: Exception) -> PortalError:
-    if isinstance(exc, PortalError):
-        return exc
-    if isinstance(exc, HTTPException):
-        return _BY_STATUS.get(exc.status_code, PortalError)(status_code=exc.status_code)
-    return ServerError()
-
-
-async def handle_error(request: Request, exc: Exception) -> Response:
-    error = as_portal_error(exc)
-    if error.status_code >= 500:
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    if getattr(request.state, "configuration", None) is None:
-        try:
-            request.state.configuration = await configurations.default(request.app.state.db)
-        except Exception:
-            request.state.configuration = None
-    context = {
-        "error": error,
-        "title": gettext(error.title),
-        "message": gettext(error.message, **error.params),
-    }
-    htmx_request = request.headers.get("hx-request") == "true"
-    headers: dict[str, str] = {}
-    if htmx_request:
-        # An alert in the page's live region rather than a swap of the target.
-        headers = {"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"}
-    # Every refusal carries the headers, also those that leave before or past the guard
-    # (server errors go out through Starlette's outermost middleware).
-    headers.update(security_headers(request.scope, https=request.app.state.settings.https))
-    return render(
-        request,
-        "errors/_alert.html" if htmx_request else "errors/error.html",
-        context,
-        status_code=error.status_code,
-        headers=headers,
-    )

@@ -24,7 +24,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal import ROOT
+from portal.billing.money import Money
 from portal.clock import to_datetime
+from portal.errors import PortalError
 
 LOCALES = ("en", "fr", "de", "it", "ja", "zh_Hans", "es")
 DEFAULT_LOCALE = "en"
@@ -105,13 +107,6 @@ def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
     return text % {"num": n, **params}
 
 
-def gettext_noop(message: str) -> str:
-    """Marks a string for extraction; it is translated later, where it is shown."""
-    return message
-
-
-_ = gettext
-N_ = gettext_noop
 
 
 @cache
@@ -160,6 +155,20 @@ def date(value: int | datetime | None, format: str = "medium") -> str:
 def datetime_(value: int | datetime | None, format: str = "medium") -> str:
     return "" if value is None else format_datetime(_when(value), format=format,
                                                     tzinfo=None, locale=babel_locale())
+
+
+def error_text(error: PortalError) -> tuple[str, str]:
+    """An error's title and message in the current language, its values worded for it."""
+    params = {name: _worded(value) for name, value in error.params.items()}
+    return gettext(error.title), gettext(error.message, **params)
+
+
+def _worded(value: object) -> object:
+    if isinstance(value, Money):
+        return money(value.amount, value.currency)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number(value)
+    return value
 
 
 FILTERS = {"money": money, "number": number, "percent": percent, "date": date,

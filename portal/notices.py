@@ -14,7 +14,7 @@ from typing import Literal
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from portal.i18n import N_
+from portal.core.text import N_
 from portal.security import cookie_name, signed_value, signer
 
 COOKIE = "portal_notice"

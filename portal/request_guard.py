@@ -22,8 +22,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal.errors import CsrfFailed, PortalError, RequestTooLarge, handle_error
+from portal.errors import CsrfFailed, PortalError, RequestTooLarge
 from portal.security import cookie_name, new_token, same, security_headers, signer
+from portal.web.errors import handle_error
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FIELD = "csrftoken"

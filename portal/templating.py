@@ -13,8 +13,10 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from portal import ROOT, i18n, notices
+from portal.auth.sessions import SignedIn
 from portal.htmx import HtmxDetails
 from portal.merchant.branding import Branding
+from portal.merchant.configuration import Configuration
 from portal.security import csp_nonce
 
 
@@ -36,6 +38,7 @@ def _environment() -> jinja2.Environment:
         newstyle=True,
     )
     env.filters.update(i18n.FILTERS)
+    env.globals["error_text"] = i18n.error_text
     env.globals["url_for"] = url_for
     return env
 
@@ -43,7 +46,9 @@ def _environment() -> jinja2.Environment:
 def path_for(request: Request, name: str, /, **path_params: Any) -> str:
     """A path on this site (never a full URL built from the Host header)."""
     path = request.app.url_path_for(name, **path_params)
-    return str(request.scope.get("root_path", "")) + str(path)
+    # The prefix the app is served under (not the Mount a route sits in: that is in `path`).
+    prefix = request.scope.get("app_root_path", request.scope.get("root_path", ""))
+    return str(prefix) + str(path)
 
 
 @jinja2.pass_context
@@ -65,15 +70,15 @@ def _language_links(request: Request) -> list[tuple[str, str, str]]:
             for code, name in i18n.language_names().items()]
 
 
-def base_context(request: Request) -> dict[str, Any]:
-    configuration = getattr(request.state, "configuration", None)
+def base_context(request: Request, *, session: SignedIn | None = None,
+                 configuration: Configuration | None = None,
+                 return_url: str | None = None) -> dict[str, Any]:
+    """What every page's frame shows: the configuration's branding and login link, the way
+    back to the business, and whether someone is signed in (then their configuration)."""
     settings = request.app.state.settings
-    login_url = return_url = None
-    if configuration:
-        if configuration["login_page_enabled"] and configuration["active"]:
-            login_url = path_for(request, "auth:login", link_id=configuration["login_link_id"])
-        return_url = (getattr(request.state, "return_url", None)
-                      or configuration["default_return_url"])
+    if session is not None:
+        configuration, return_url = session.configuration, return_url or session.return_url
+    login_link = configuration.login_link if configuration else None
     return {
         "request": request,
         "locale": i18n.get_locale(),
@@ -85,11 +90,12 @@ def base_context(request: Request) -> dict[str, Any]:
         "htmx": HtmxDetails.from_request(request),
         "debug": settings.debug,
         "test_mode": settings.test_mode,
-        "signed_in": getattr(request.state, "session", None) is not None,
+        "signed_in": session is not None,
         "error": None,
         "notice": None,
-        "login_url": login_url,
-        "return_url": return_url,
+        "login_url": path_for(request, "auth:login", link_id=login_link) if login_link else None,
+        "return_url": return_url or (configuration.default_return_url if configuration
+                                     else None),
         # The request guard puts the token getter in the scope; calling it sets the cookie.
         "csrftoken": request.scope.get("csrftoken", lambda: ""),
     }
@@ -100,6 +106,9 @@ def render(
     name: str,
     context: Mapping[str, Any] | None = None,
     *,
+    session: SignedIn | None = None,
+    configuration: Configuration | None = None,
+    return_url: str | None = None,
     partial: str | None = None,
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
@@ -110,7 +119,8 @@ def render(
     document shell; `base.html` decides that from `htmx`. A page (not a partial) shows the
     pending one-time notice and clears it.
     """
-    ctx = base_context(request)
+    ctx = base_context(request, session=session, configuration=configuration,
+                       return_url=return_url)
     ctx.update(context or {})
     htmx: HtmxDetails = ctx["htmx"]
     if partial is not None and htmx.partial and htmx.target not in (None, "page"):

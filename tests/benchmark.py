@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from portal import clock, migrations
 from portal.app import create_app
-from portal.auth import service as auth
+from portal.auth import sessions
 from portal.db import Database
 from portal.settings import Settings
 from portal.tables import (
@@ -115,7 +115,7 @@ async def session_cookie(settings: Settings, customer_id: str) -> tuple[str, int
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         db = app.state.db
-        url = await auth.create_session(db, settings, customer_id=customer_id)
+        url = await sessions.create(db, settings, customer_id=customer_id)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as client:
             await client.get(url.removeprefix(settings.base_url))

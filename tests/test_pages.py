@@ -299,10 +299,10 @@ class TestWording:
 
     async def test_an_ended_session_says_so(self, client: AsyncClient, db: Database,
                                             settings: Settings) -> None:
-        from portal.auth import service
+        from portal.auth import sessions
 
         data = await factories.customer_with_plan(db)
-        url = await service.create_session(db, settings, customer_id=data["customer"]["id"])
+        url = await sessions.create(db, settings, customer_id=data["customer"]["id"])
         await client.get(url.removeprefix(settings.base_url))
         assert (await client.get("/p/")).status_code == 200
         from portal import clock

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from portal.auth import service
+from portal.auth import codes
 from portal.db import Database
 from tests import factories
 from tests.conftest import SECRET, TEST_DATABASE_URL, SmtpServer, empty_postgresql, free_port
@@ -100,7 +100,7 @@ def test_a_session_made_on_one_is_honoured_by_the_other(
 
 def test_throttles_count_across_processes(servers: list[str], postgresql_url: str) -> None:
     link = seed(postgresql_url)["configuration"]["login_page"]["link_id"]
-    limit, _ = service.IP_REQUESTS
+    limit, _ = codes.IP_REQUESTS
     statuses = []
     with httpx.Client() as client:
         csrf = token(client, f"{servers[0]}/p/login/{link}")

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from portal.auth import service
+from portal.auth import codes
 from portal.db import Database
 from portal.tables import outbox_emails, portal_sessions
 from tests import factories
@@ -86,7 +86,7 @@ def portal(environment: dict[str, str], *args: str) -> subprocess.CompletedProce
 
 
 def ask_with_forged_addresses(url: str, link: str) -> list[int]:
-    limit, _ = service.IP_REQUESTS
+    limit, _ = codes.IP_REQUESTS
     with httpx.Client() as client:
         page = client.get(f"{url}/p/login/{link}").text
         csrf = re.search(r'name="csrftoken" value="([^"]+)"', page)

@@ -7,18 +7,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.account import service
-from portal.auth.guard import require_session
+from portal.auth.guard import customer_page
+from portal.auth.sessions import SignedIn
 from portal.templating import render
 
 
-async def home(request: Request) -> Response:
-    session = await require_session(request)
-    overview = await service.overview(request.app.state.db, session["customer_id"],
-                                      request.state.configuration)
+@customer_page
+async def home(request: Request, session: SignedIn) -> Response:
+    overview = await service.overview(request.app.state.db, session.customer_id,
+                                      session.configuration)
     return render(request, "account/overview.html",
-                  {"overview": overview, "debug_preview": False})
+                  {"overview": overview, "debug_preview": False}, session=session)
 
 
 routes = [
-    Route("/p/", home, methods=["GET"], name="account:home"),
+    Route("/", home, methods=["GET"], name="account:home"),
 ]

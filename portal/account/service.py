@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from portal import clock
 from portal.account import queries
@@ -11,6 +10,7 @@ from portal.billing.invoices import pending_lines
 from portal.billing.upcoming import Billing, Discount, Item, Upcoming, next_invoice
 from portal.db import Database, Row
 from portal.errors import NotFound
+from portal.merchant.configuration import Configuration, SubscriptionUpdate
 from portal.subscriptions.service import WHY_NOT, why_not_changeable
 
 LATEST_INVOICES = 5
@@ -57,7 +57,8 @@ class Overview:
         return (card["exp_year"], card["exp_month"]) < (today.year, today.month)
 
 
-def _views(rows: list[Row], settings: dict[str, Any], balance: int) -> list[SubscriptionView]:
+def _views(rows: list[Row], update: SubscriptionUpdate, balance: int
+           ) -> list[SubscriptionView]:
     """One view per subscription from the query's row per (item, waiting adjustment)."""
     grouped: dict[str, list[Row]] = {}
     for row in rows:
@@ -74,22 +75,22 @@ def _views(rows: list[Row], settings: dict[str, Any], balance: int) -> list[Subs
         if scheduled_row is not None and first["pending_update"]:
             scheduled = Item.of(scheduled_row, quantity=first["pending_update"]["quantity"],
                                 item_id=billing.items[0].item_id)
-        reason = why_not_changeable(first, billing.items, settings)
+        reason = why_not_changeable(first, billing.items, update)
         views.append(SubscriptionView(first, billing, scheduled,
                                       next_invoice(billing, scheduled),
                                       WHY_NOT[reason] if reason else None))
     return views
 
 
-async def overview(db: Database, customer_id: str, configuration: Row | None) -> Overview:
+async def overview(db: Database, customer_id: str, configuration: Configuration) -> Overview:
     customer = await queries.customer(db, customer_id)
     if customer is None:
         raise NotFound()
-    settings = (configuration or {}).get("features", {}).get("subscription_update", {})
     rows = await queries.current_subscriptions(db, customer_id, clock.timestamp())
     return Overview(
         customer=customer,
-        subscriptions=_views(rows, settings, int(customer["balance"])),
+        subscriptions=_views(rows, configuration.features.subscription_update,
+                             int(customer["balance"])),
         default_payment_method=queries.card_of(customer),
         invoices=await queries.latest_invoices(db, customer_id, LATEST_INVOICES),
     )

@@ -41,3 +41,8 @@ def valid_email(value: str | None) -> str | None:
     except EmailNotValidError:
         return None
     return f"{address.rpartition('@')[0]}@{domain}"
+
+
+def prefilled_email(value: str | None) -> str:
+    """`?prefilled_email=` when it is a valid address; anything else is silently dropped."""
+    return valid_email(value) or ""

@@ -7,8 +7,16 @@ from __future__ import annotations
 
 import calendar
 from datetime import timedelta
+from typing import NamedTuple
 
 from portal.clock import to_datetime
+
+
+class Money(NamedTuple):
+    """An amount in minor units of a currency, as messages carry it until a page words it."""
+
+    amount: int
+    currency: str
 
 
 def round_half_up(numerator: int, denominator: int) -> int:

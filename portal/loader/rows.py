@@ -9,9 +9,9 @@ from sqlalchemy import Column, Table
 
 from portal import tables
 from portal.auth.emails import normalize_email
+from portal.core.fields import Obj
 from portal.loader import schema as s
 from portal.loader.configuration import PortalConfiguration
-from portal.loader.fields import Obj
 
 Values = dict[str, Any]
 

@@ -10,8 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field, StringConstraints, model_validator
 
-from portal.loader.configuration import PortalConfiguration
-from portal.loader.fields import (
+from portal.core.fields import (
     Amount,
     Country,
     CouponId,
@@ -33,6 +32,7 @@ from portal.loader.fields import (
     TaxIdId,
     Timestamp,
 )
+from portal.loader.configuration import PortalConfiguration
 
 # -- Catalog -----------------------------------------------------------------------------
 

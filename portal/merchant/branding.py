@@ -1,13 +1,12 @@
-"""A portal configuration's branding, checked and turned into CSS custom properties."""
+"""A portal configuration's branding, turned into CSS custom properties.
+
+The values were checked when the configuration was loaded (merchant/configuration.py)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+from portal.merchant.configuration import Configuration
 
 # No web fonts from third parties: each choice is a stack of fonts already on the device.
 FONTS = {
@@ -52,36 +51,18 @@ class Branding:
     terms_of_service_url: str | None = None
 
     @classmethod
-    def of(cls, configuration: Mapping[str, Any] | None) -> Branding:
-        """Values that fail the checks fall back to defaults: the page always renders safely."""
-        if not configuration:
+    def of(cls, configuration: Configuration | None) -> Branding:
+        """A configuration's look; the portal's own without one (an unknown login link)."""
+        if configuration is None:
             return cls()
-        brand = configuration.get("branding") or {}
-        profile = configuration.get("business_profile") or {}
-
-        def colour(value: Any, default: str) -> str:
-            return value if isinstance(value, str) and HEX_COLOUR.match(value) else default
-
-        def https(value: Any) -> str | None:
-            return value if isinstance(value, str) and value.startswith("https://") else None
-
-        def image(value: Any) -> str | None:
-            # An HTTPS address, or a path on this portal (the demo's own images).
-            local = isinstance(value, str) and value.startswith("/") and not value.startswith("//")
-            return value if local else https(value)
-
+        brand, profile = configuration.branding, configuration.business_profile
         return cls(
-            business_name=str(profile.get("name") or ""),
-            headline=str(profile.get("headline") or ""),
-            logo_url=image(brand.get("logo_url")),
-            icon_url=image(brand.get("icon_url")),
-            background_color=colour(brand.get("background_color"), DEFAULT_BACKGROUND),
-            button_color=colour(brand.get("button_color"), DEFAULT_BUTTON),
-            font=str(brand["font"]) if brand.get("font") in FONTS else "system",
-            corner_shape=(str(brand["corner_shape"]) if brand.get("corner_shape") in CORNERS
-                          else "rounded"),
-            privacy_policy_url=https(profile.get("privacy_policy_url")),
-            terms_of_service_url=https(profile.get("terms_of_service_url")),
+            business_name=profile.name, headline=profile.headline or "",
+            logo_url=brand.logo_url, icon_url=brand.icon_url,
+            background_color=brand.background_color, button_color=brand.button_color,
+            font=brand.font, corner_shape=brand.corner_shape,
+            privacy_policy_url=profile.privacy_policy_url,
+            terms_of_service_url=profile.terms_of_service_url,
         )
 
     @property

@@ -1,37 +1,42 @@
-"""Portal configurations."""
+"""Portal configurations, typed as they are read (merchant/configuration.py)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select, update
 
 from portal.db import Database, Row
+from portal.merchant.configuration import Configuration
 from portal.security import new_token
 from portal.tables import portal_configurations as configurations
 
 
-async def default(db: Database) -> Row | None:
+def _typed(row: Row | None) -> Configuration | None:
+    return None if row is None else Configuration.of(row)
+
+
+async def default(db: Database) -> Configuration | None:
     query = (
         select(configurations)
         .where(configurations.c.is_default, configurations.c.active)
         .order_by(configurations.c.livemode.desc(), configurations.c.created)
         .limit(1)
     )
-    return await db.fetch_one(query)
+    return _typed(await db.fetch_one(query))
 
 
-async def by_login_link(db: Database, link_id: str) -> Row | None:
+async def by_login_link(db: Database, link_id: str) -> Configuration | None:
     """The configuration whose login page is on and active, for a login link id."""
     query = select(configurations).where(
         configurations.c.login_link_id == link_id,
         configurations.c.login_page_enabled,
         configurations.c.active,
     )
-    return await db.fetch_one(query)
+    return _typed(await db.fetch_one(query))
 
 
-async def by_id(db: Database, configuration_id: str) -> Row | None:
-    return await db.fetch_one(
-        select(configurations).where(configurations.c.id == configuration_id))
+async def by_id(db: Database, configuration_id: str) -> Configuration | None:
+    return _typed(await db.fetch_one(
+        select(configurations).where(configurations.c.id == configuration_id)))
 
 
 async def secure_mode_secret(db: Database, configuration_id: str, *, rotate: bool = False

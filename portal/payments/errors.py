@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from portal.core.text import N_
 from portal.errors import PortalError
-from portal.i18n import N_
 
 # Why a charge failed, by the processor's decline code, in the customer's words.
 DECLINES = {

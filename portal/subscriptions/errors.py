@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from portal.core.text import N_
 from portal.errors import NotFound, PortalError
-from portal.i18n import N_
 
 
 class SubscriptionNotFound(NotFound):

@@ -15,6 +15,11 @@ from portal.billing import money
 from portal.billing.changes import Change, NewDiscount
 from portal.billing.invoices import Draft, Line, LineKind
 from portal.billing.upcoming import Billing, Discount, Item, Upcoming, next_invoice
+from portal.merchant.configuration import (
+    ProrationBehavior,
+    ScheduleConditionType,
+    SubscriptionUpdate,
+)
 
 
 class Mode(StrEnum):
@@ -31,16 +36,15 @@ class Mode(StrEnum):
 class Rules:
     """The configuration's `subscription_update` rules that shape a change."""
 
-    proration_behavior: str = "create_prorations"  # none | create_prorations | always_invoice
-    schedule_conditions: tuple[str, ...] = ()  # decreasing_item_amount, shortening_interval
+    proration_behavior: ProrationBehavior = "create_prorations"
+    schedule_conditions: tuple[ScheduleConditionType, ...] = ()
     continue_trial: bool = False
 
     @classmethod
-    def of(cls, settings: dict[str, Any]) -> Rules:
-        conditions = settings.get("schedule_at_period_end", {}).get("conditions", [])
-        return cls(settings.get("proration_behavior", "create_prorations"),
-                   tuple(c["type"] for c in conditions),
-                   settings.get("trial_update_behavior") == "continue_trial")
+    def of(cls, update: SubscriptionUpdate) -> Rules:
+        return cls(update.proration_behavior,
+                   tuple(c.type for c in update.schedule_at_period_end.conditions),
+                   update.trial_update_behavior == "continue_trial")
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,8 @@ class Plan:
         return self.now.amount_due if self.now else 0
 
 
-def is_downgrade(current: Item, item: Item, conditions: tuple[str, ...]) -> bool:
+def is_downgrade(current: Item, item: Item, conditions: tuple[ScheduleConditionType, ...]
+                 ) -> bool:
     """Whether the configuration wants this change at the period end instead of now."""
     shorter = (money.interval_seconds(item.interval, item.interval_count)
                < money.interval_seconds(current.interval, current.interval_count))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from starlette.datastructures import FormData, QueryParams
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from portal import notices
-from portal.auth.guard import require_session
+from portal.auth.guard import customer_page
+from portal.auth.sessions import SignedIn
 from portal.errors import PortalError
 from portal.notices import Notice
 from portal.payments.errors import PaymentDeclined
@@ -42,10 +43,9 @@ def _change(values: QueryParams | FormData, offer: service.Offer) -> service.Req
                            int(at) if at.isdigit() else None)
 
 
-async def _offer(request: Request) -> service.Offer:
-    session = await require_session(request)
-    return await service.offer(request.app.state.db, request.state.configuration,
-                               session["customer_id"], request.path_params["subscription_id"])
+async def _offer(request: Request, session: SignedIn) -> service.Offer:
+    return await service.offer(request.app.state.db, session.configuration,
+                               session.customer_id, request.path_params["subscription_id"])
 
 
 def _picker(request: Request, offer: service.Offer) -> dict[str, object]:
@@ -59,8 +59,9 @@ def _picker(request: Request, offer: service.Offer) -> dict[str, object]:
             "version": offer.subscription["version"]}
 
 
-async def update_page(request: Request) -> Response:
-    offer = await _offer(request)
+@customer_page
+async def update_page(request: Request, session: SignedIn) -> Response:
+    offer = await _offer(request, session)
     change = _change(request.query_params, offer)
     context = {**_picker(request, offer), "change": change, "plan": None, "error": None}
     status = 200
@@ -69,12 +70,13 @@ async def update_page(request: Request) -> Response:
             context["plan"] = await service.preview(request.app.state.db, offer, change)
         except PortalError as error:
             context["error"], status = error, error.status_code
-    return render(request, "subscriptions/update.html", context,
+    return render(request, "subscriptions/update.html", context, session=session,
                   partial="subscriptions/_preview.html", status_code=status)
 
 
-async def confirm_update(request: Request) -> Response:
-    offer = await _offer(request)
+@customer_page
+async def confirm_update(request: Request, session: SignedIn) -> Response:
+    offer = await _offer(request, session)
     form = await request.form()
     change = _change(form, offer)
     if change is None:
@@ -86,11 +88,10 @@ async def confirm_update(request: Request) -> Response:
                                    change, int(version) if version.isdigit() else -1)
     except (SubscriptionChanged, PaymentDeclined) as error:
         # Two tabs, a double submit, or a declined card: the plan as it is now, and why.
-        fresh = await service.offer(db, request.state.configuration,
-                                    offer.subscription["customer_id"], offer.subscription["id"])
+        fresh = await _offer(request, session)
         return render(request, "subscriptions/update.html", {
             **_picker(request, fresh), "change": None, "plan": None, "error": error},
-            status_code=error.status_code)
+            session=session, status_code=error.status_code)
     home = path_for(request, "account:home")
     if plan.change is None:
         return RedirectResponse(home, status_code=303)  # the same plan: nothing to confirm
@@ -100,11 +101,11 @@ async def confirm_update(request: Request) -> Response:
                             else Notice.PLAN_CHANGED)
 
 
-async def drop_scheduled_change(request: Request) -> Response:
-    session = await require_session(request)
+@customer_page
+async def drop_scheduled_change(request: Request, session: SignedIn) -> Response:
     form = await request.form()
     version = str(form.get("version", ""))
-    await service.keep_current_plan(request.app.state.db, session["customer_id"],
+    await service.keep_current_plan(request.app.state.db, session.customer_id,
                                     request.path_params["subscription_id"],
                                     int(version) if version.isdigit() else -1)
     return notices.redirect(request, path_for(request, "account:home"),
@@ -112,10 +113,10 @@ async def drop_scheduled_change(request: Request) -> Response:
 
 
 routes = [
-    Route("/p/subscriptions/{subscription_id}/update", update_page, methods=["GET"],
-          name="subscriptions:update"),
-    Route("/p/subscriptions/{subscription_id}/update", confirm_update, methods=["POST"],
-          name="subscriptions:confirm"),
-    Route("/p/subscriptions/{subscription_id}/scheduled-change", drop_scheduled_change,
-          methods=["POST"], name="subscriptions:drop_scheduled"),
+    Mount("/subscriptions/{subscription_id}", name="subscriptions", routes=[
+        Route("/update", update_page, methods=["GET"], name="update"),
+        Route("/update", confirm_update, methods=["POST"], name="confirm"),
+        Route("/scheduled-change", drop_scheduled_change, methods=["POST"],
+              name="drop_scheduled"),
+    ]),
 ]

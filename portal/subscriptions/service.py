@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from portal import clock
 from portal.billing import changes, collection, invoices, money, upcoming
 from portal.billing import queries as billing_queries
 from portal.billing.invoices import Coupon
+from portal.billing.money import Money
 from portal.billing.upcoming import Billing, Discount, Item
+from portal.core.text import N_
 from portal.db import Database, Row, new_id
-from portal.i18n import N_
-from portal.i18n import money as format_money
+from portal.merchant.configuration import Configuration, SubscriptionUpdate
 from portal.payments.processor import PaymentProcessor
 from portal.subscriptions import queries
 from portal.subscriptions.errors import (
@@ -86,7 +86,7 @@ class Offer:
         raise UpdateNotAllowed()
 
 
-def why_not_changeable(subscription: Row, items: list[Item], settings: dict[str, Any]
+def why_not_changeable(subscription: Row, items: list[Item], update: SubscriptionUpdate
                        ) -> str | None:
     if subscription["schedule_id"]:
         return "schedule"
@@ -98,42 +98,38 @@ def why_not_changeable(subscription: Row, items: list[Item], settings: dict[str,
         return "send_invoice"
     if subscription["status"] not in CHANGEABLE_STATUSES:
         return "status"
-    if not settings.get("enabled") or not settings.get("products"):
+    if not update.enabled or not update.products:
         return "disabled"
     return None
 
 
-async def offer(db: Database, configuration: Row, customer_id: str, subscription_id: str
-                ) -> Offer:
+async def offer(db: Database, configuration: Configuration, customer_id: str,
+                subscription_id: str) -> Offer:
     """Load a subscription for a change; UpdateNotAllowed says why when it cannot change."""
     subscription = await billing_queries.subscription(db, customer_id, subscription_id)
     if subscription is None:
         raise SubscriptionNotFound()
     billing, scheduled = await upcoming.load(db, subscription, at=clock.timestamp())
-    settings = configuration["features"].get("subscription_update", {})
-    reason = why_not_changeable(subscription, billing.items, settings)
+    update = configuration.features.subscription_update
+    reason = why_not_changeable(subscription, billing.items, update)
     if reason is not None:
-        raise UpdateNotAllowed(WHY_NOT[reason],
-                               business=configuration["business_profile"]["name"])
-    allowed = settings.get("default_allowed_updates", [])
+        raise UpdateNotAllowed(WHY_NOT[reason], business=configuration.business_name)
+    allowed = update.default_allowed_updates
     current = billing.items[0]
-    configured = {p["product"]: p for p in settings["products"]}
-    prices = await queries.prices_of_products(db, list(configured))
+    prices = await queries.prices_of_products(db, [p.product for p in update.products])
     options = []
-    for product_id, product in configured.items():
-        offered = [p for p in prices if p["product_id"] == product_id
-                   and p["id"] in product["prices"] and p["currency"] == current.currency]
+    for product in update.products:
+        offered = [p for p in prices if p["product_id"] == product.product
+                   and p["id"] in product.prices and p["currency"] == current.currency]
         if "price" not in allowed:
             offered = [p for p in offered if p["id"] == current.price_id]
         if offered:
-            quantity = product.get("adjustable_quantity", {})
+            quantity = product.adjustable_quantity
             options.append(Option(
-                product_id, offered[0]["product_name"], offered[0]["product_description"],
-                offered, int(quantity.get("minimum", 1)),
-                min(int(quantity.get("maximum") or MAX_QUANTITY), MAX_QUANTITY),
-                bool(quantity.get("enabled")) and "quantity" in allowed))
-    return Offer(billing, scheduled, Rules.of(settings), options,
-                 "promotion_code" in allowed)
+                product.product, offered[0]["product_name"], offered[0]["product_description"],
+                offered, quantity.minimum, min(quantity.maximum or MAX_QUANTITY, MAX_QUANTITY),
+                quantity.enabled and "quantity" in allowed))
+    return Offer(billing, scheduled, Rules.of(update), options, "promotion_code" in allowed)
 
 
 async def promotion_discount(db: Database, offer: Offer, code: str, price: Row, quantity: int,
@@ -161,8 +157,7 @@ async def promotion_discount(db: Database, offer: Offer, code: str, price: Row, 
                 and promo["minimum_amount_currency"] != currency)):
         raise PromotionCodeCurrency(code=code, currency=currency.upper())
     if promo["minimum_amount"] and price["unit_amount"] * quantity < promo["minimum_amount"]:
-        raise PromotionCodeMinimum(code=code, amount=format_money(promo["minimum_amount"],
-                                                                   currency))
+        raise PromotionCodeMinimum(code=code, amount=Money(promo["minimum_amount"], currency))
     products = promo["applies_to_products"]
     if products is not None and price["product_id"] not in products:
         raise PromotionCodeProduct(code=code, product=price["product_name"])

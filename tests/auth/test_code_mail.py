@@ -18,7 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from portal import clock, mail
-from portal.auth import service
+from portal.auth import codes
 from portal.db import Database
 from portal.settings import Settings
 from tests import factories
@@ -106,7 +106,7 @@ async def test_a_code_still_queued_when_it_expires_is_never_sent(
                            "ines@example.com")
         await wait_for_attempt(db)
         smtp_server.start()
-        clock.advance(service.CODE_LIFETIME)
+        clock.advance(codes.CODE_LIFETIME)
         app.state.mail_wake.set()
         await asyncio.sleep(0.3)
         assert await mail.send_due(db, app.state.settings) == 0
@@ -145,7 +145,7 @@ async def test_without_smtp_the_mailbox_shows_codes_while_they_work(
         code = code_in(str(row["body_text"]))
         await asyncio.sleep(0.2)
         assert code in (await client.get("/dev/mailbox")).text
-        clock.advance(service.CODE_LIFETIME)
+        clock.advance(codes.CODE_LIFETIME)
         await wait_for_erasure(db)
         assert code not in (await client.get("/dev/mailbox")).text
         [row] = await db.fetch_all(mail.outbox.select())

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from portal import clock
-from portal.auth import service
+from portal.auth import codes
+from portal.auth.throttles import Throttle
 from portal.db import Database
 from portal.tables import login_codes
 from tests import factories
@@ -34,7 +35,7 @@ from tests.conftest import BASE_URL, SECRET, html
 
 VICTIM = "ana.lopez@example.com"
 ON_FILE = "Ana.Lopez@example.com"
-T = service.WRONG_TRIES_SHORT
+T = codes.WRONG_TRIES_SHORT
 
 Browser = Callable[[str], AsyncClient]
 
@@ -79,21 +80,21 @@ async def guess(client: AsyncClient, db: Database, link: str, count: int) -> Non
     mail = await code_mail(client, db, link, VICTIM)
     code = code_in(str(mail["body_text"]))  # the length is all that matters
     for n in range(count):
-        if n and n % service.CODE_TRIES == 0:
-            clock.advance(service.RESEND_INTERVAL + 1)
+        if n and n % codes.CODE_TRIES == 0:
+            clock.advance(codes.RESEND_INTERVAL + 1)
             await post_form(client, f"/p/login/{link}/code", f"/p/login/{link}/resend")
         assert (await enter_code(client, link, other_than(code))).status_code == 400
 
 
 async def attack(browser: Browser, db: Database, link: str, *, guesses: int) -> None:
     """Wrong codes from two addresses, as many as the per-IP limits let through."""
-    per_ip, _ = service.IP_VERIFICATIONS
+    per_ip, _ = codes.IP_VERIFICATIONS
     left = guesses
     for ip in ("198.51.100.7", "203.0.113.9"):
         await guess(browser(ip), db, link, min(left, per_ip))
         left -= min(left, per_ip)
-    counted = await service.Throttle(db, SECRET).current("wrong-tries", VICTIM,
-                                                         service.WRONG_TRIES_WINDOW)
+    counted = await Throttle(db, SECRET).current("wrong-tries", VICTIM,
+                                                         codes.WRONG_TRIES_WINDOW)
     assert left == 0 and counted == guesses
 
 
@@ -105,7 +106,7 @@ class TestTheOwnerIsNeverKeptOut:
         await attack(browser, db, link, guesses=110)
         # The attacker's own requests may have used up the per-email cap for a few minutes
         # (see the test below for what the owner can do meanwhile).
-        clock.advance(service.EMAIL_CODES[1])
+        clock.advance(codes.EMAIL_CODES[1])
         mail = await code_mail(client, db, link, VICTIM)  # the owner, in their own browser
         code = code_in(str(mail["body_text"]))
         assert len(code.replace(" ", "")) == 10 and code[5] == " "
@@ -118,7 +119,7 @@ class TestTheOwnerIsNeverKeptOut:
     ) -> None:
         clock.freeze()
         await attack(browser, db, link, guesses=110)
-        clock.advance(service.EMAIL_CODES[1])
+        clock.advance(codes.EMAIL_CODES[1])
         mail = await code_mail(client, db, link, VICTIM)
         phone = browser("192.0.2.44")  # opened from the mail app of another device
         path = magic_path(str(mail["body_text"]))
@@ -131,7 +132,7 @@ class TestTheOwnerIsNeverKeptOut:
         """The attacker uses up the per-email cap: the owner is told to use the newest link,
         which works even though another browser asked for it."""
         clock.freeze()
-        limit, window = service.EMAIL_CODES
+        limit, window = codes.EMAIL_CODES
         for n in range(limit):
             clock.advance(1)
             await ask_for_code(browser(f"198.51.100.{n + 1}"), link, VICTIM)
@@ -161,7 +162,7 @@ class TestTheOwnerIsNeverKeptOut:
         await ask_for_code(attacker, link, VICTIM)
         # Even the owner's code itself does nothing in another browser.
         assert (await enter_code(attacker, link, code)).status_code == 400
-        assert await wrong_tries(attacker, link, code, service.CODE_TRIES) == [400] * 5
+        assert await wrong_tries(attacker, link, code, codes.CODE_TRIES) == [400] * 5
         owners = await db.fetch_one(select(login_codes).order_by(login_codes.c.created)
                                     .limit(1))
         assert owners is not None and owners["attempts"] == 0 and owners["consumed_at"] is None
@@ -172,7 +173,7 @@ class TestTheOwnerIsNeverKeptOut:
     ) -> None:
         mail = await code_mail(client, db, link, VICTIM)
         code = code_in(str(mail["body_text"]))
-        await wrong_tries(client, link, code, service.CODE_TRIES)
+        await wrong_tries(client, link, code, codes.CODE_TRIES)
         assert (await enter_code(client, link, code)).status_code == 400  # the typed code ended
         path = magic_path(str(mail["body_text"]))
         assert (await post_form(client, path, path)).status_code == 303
@@ -183,7 +184,7 @@ class TestTheOwnerIsNeverKeptOut:
         owners = code_in(str((await code_mail(client, db, link, VICTIM))["body_text"]))
         attacker = browser("198.51.100.7")
         await ask_for_code(attacker, link, VICTIM)
-        clock.advance(service.RESEND_INTERVAL + 1)
+        clock.advance(codes.RESEND_INTERVAL + 1)
         resent = await post_form(attacker, f"/p/login/{link}/code", f"/p/login/{link}/resend")
         assert resent.status_code == 303
         assert (await enter_code(client, link, owners)).status_code == 303
@@ -200,7 +201,7 @@ class TestGuessingIsBounded:
         refused = await enter_code(client, link, code)
         assert refused.status_code == 400
         assert "6-digit codes no longer work" in html(refused).css_first("[role=alert]").text()
-        clock.advance(service.RESEND_INTERVAL + 1)
+        clock.advance(codes.RESEND_INTERVAL + 1)
         long_code = code_in(str((await resend(client, db, link))["body_text"]))
         page = await client.get(f"/p/login/{link}/code")
         assert "10-digit code" in html(page).css_first("main p").text()
@@ -220,7 +221,7 @@ class TestGuessingIsBounded:
         clock.freeze()
         await guess(browser("198.51.100.7"), db, link, T)
         assert len(code_in(str((await code_mail(client, db, link, VICTIM))["body_text"]))) == 11
-        clock.advance(service.WRONG_TRIES_WINDOW)
+        clock.advance(codes.WRONG_TRIES_WINDOW)
         code = code_in(str((await resend(client, db, link))["body_text"]))
         assert len(code) == 6
         assert (await enter_code(client, link, code)).status_code == 303
@@ -239,17 +240,17 @@ class TestGuessingIsBounded:
     ) -> None:
         """Wrong tries are counted for every address, so the pages say nothing about who is a
         customer."""
-        monkeypatch.setattr(service, "new_code", lambda digits: "1" * digits)  # never 000000
+        monkeypatch.setattr(codes, "new_code", lambda digits: "1" * digits)  # never 000000
         async def pages(email: str, ip: str) -> list[tuple[int, str]]:
             seen = []
             client = browser(ip)
             asked = await ask_for_code(client, link, email)
-            for _ in range(T // service.CODE_TRIES):
-                for _ in range(service.CODE_TRIES):
+            for _ in range(T // codes.CODE_TRIES):
+                for _ in range(codes.CODE_TRIES):
                     wrong = await enter_code(client, link, "000000")
                     seen.append((wrong.status_code,
                                  html(wrong).css_first("[role=alert]").text()))
-                clock.advance(service.RESEND_INTERVAL + 1)
+                clock.advance(codes.RESEND_INTERVAL + 1)
                 asked = await post_form(client, f"/p/login/{link}/code",
                                         f"/p/login/{link}/resend")
             page = await client.get(asked.headers["location"])
@@ -294,7 +295,7 @@ class TestAskingAgain:
         self, client: AsyncClient, db: Database, link: str, browser: Browser
     ) -> None:
         clock.freeze()
-        limit, window = service.EMAIL_CODES
+        limit, window = codes.EMAIL_CODES
         for n in range(limit + 3):
             asked = await ask_for_code(browser(f"198.51.100.{n + 1}"), link, VICTIM)
             assert asked.status_code == 303
@@ -303,7 +304,7 @@ class TestAskingAgain:
         page = await client.get(asked.headers["location"])
         assert "works on any device" in html(page).css_first("[role=status]").text()
         # The code page's "Send a new code" says the same, until the window has passed.
-        clock.advance(service.RESEND_INTERVAL + 1)
+        clock.advance(codes.RESEND_INTERVAL + 1)
         capped = await post_form(client, f"/p/login/{link}/code", f"/p/login/{link}/resend")
         page = await client.get(capped.headers["location"])
         assert "works on any device" in html(page).css_first("[role=status]").text()
@@ -317,7 +318,7 @@ class TestAskingAgain:
         self, db: Database, link: str, browser: Browser
     ) -> None:
         async def capped_page(email: str) -> str:
-            for n in range(service.EMAIL_CODES[0]):
+            for n in range(codes.EMAIL_CODES[0]):
                 await ask_for_code(browser(f"198.51.100.{n + 1}"), link, email)
             client = browser("192.0.2.1")
             asked = await ask_for_code(client, link, email)

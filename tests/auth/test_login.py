@@ -11,7 +11,8 @@ import pytest
 from httpx import AsyncClient
 
 from portal import clock
-from portal.auth import service
+from portal.auth import codes, queries
+from portal.auth.throttles import Throttle
 from portal.db import Database
 from tests import factories
 from tests.auth.helpers import (
@@ -125,7 +126,7 @@ class TestWhichCustomer:
         older = factories.customer(email="kim@example.com", created=now - 100)
         newer = factories.customer(email="KIM@example.com", created=now - 10)
         await factories.seed(db, customers=[older, newer])
-        assert await service.queries.customer_for_email(db, "kim@example.com") == newer["id"]
+        assert await queries.customer_for_email(db, "kim@example.com") == newer["id"]
 
 
 class TestCodeRules:
@@ -213,10 +214,10 @@ class TestCodeRules:
         tries, 6-digit codes are refused and new codes have 10 digits."""
         link = link_of(shop)
         mail = await code_mail(client, db, link, "ana.lopez@example.com")
-        throttle = service.Throttle(db, app.state.settings.secret_key)
+        throttle = Throttle(db, app.state.settings.secret_key)
         for _ in range(100):
             await throttle.hit("wrong-tries", "ana.lopez@example.com",
-                               service.WRONG_TRIES_WINDOW)
+                               codes.WRONG_TRIES_WINDOW)
         response = await enter_code(client, link, code_in(str(mail["body_text"])))
         assert response.status_code == 400
         clock.advance(61)
@@ -229,7 +230,7 @@ class TestCodeRules:
         self, client: AsyncClient, db: Database, shop: dict[str, Any]
     ) -> None:
         link = link_of(shop)
-        limit, _ = service.IP_REQUESTS
+        limit, _ = codes.IP_REQUESTS
         statuses = []
         for n in range(limit + 1):
             statuses.append((await ask_for_code(client, link, f"x{n}@example.com")).status_code)
@@ -340,5 +341,5 @@ async def test_known_and_unknown_emails_take_the_same_time(
             await ask_for_code(client, link, email)
             durations[kind].append(time.perf_counter() - started)
     known, unknown = (statistics.median(durations[k]) for k in ("known", "unknown"))
-    assert known >= service.REQUEST_CODE_SECONDS and unknown >= service.REQUEST_CODE_SECONDS
+    assert known >= codes.REQUEST_CODE_SECONDS and unknown >= codes.REQUEST_CODE_SECONDS
     assert abs(known - unknown) < 0.02

@@ -10,7 +10,7 @@ import pytest
 from httpx import AsyncClient
 
 from portal import clock
-from portal.auth import service
+from portal.auth import sessions
 from portal.cli import main
 from portal.db import Database
 from portal.settings import Settings
@@ -32,7 +32,7 @@ async def shop(db: Database) -> dict[str, Any]:
 
 async def session_url(db: Database, settings: Settings, shop: dict[str, Any],
                       **options: Any) -> str:
-    url = await service.create_session(db, settings, customer_id=shop["customer"]["id"],
+    url = await sessions.create(db, settings, customer_id=shop["customer"]["id"],
                                           **options)
     return url.removeprefix(settings.base_url)
 

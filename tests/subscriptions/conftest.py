@@ -8,7 +8,7 @@ import pytest
 from httpx import AsyncClient
 
 from portal import clock
-from portal.auth import service as auth
+from portal.auth import sessions
 from portal.db import Database
 from portal.settings import Settings
 from tests import factories
@@ -87,7 +87,7 @@ class Shop:
 
     async def sign_in_again(self, data: dict[str, Any]) -> None:
         """A new session for the customer (after the clock moved past the last one)."""
-        url = await auth.create_session(self.db, self.settings,
+        url = await sessions.create(self.db, self.settings,
                                         customer_id=data["customer"]["id"],
                                         configuration_id=data["configuration"]["id"])
         self.client.cookies.clear()

@@ -81,7 +81,7 @@ class TestPicker:
             response = await client.get(update_url(sub),
                                         params={"price": pro, "quantity": quantity})
             assert response.status_code == 400, quantity
-            assert "10000" in html(response).css_first("#preview [role=alert]").text()
+            assert "1 to 10,000" in html(response).css_first("#preview [role=alert]").text()
             refused = await post_form(client, update_url(sub), update_url(sub), price=pro,
                                       quantity=quantity, version="1")
             assert refused.status_code == 400

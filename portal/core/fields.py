@@ -1,4 +1,5 @@
-"""Field types of the load format: prefixed ids, times, money, currencies, countries."""
+"""Field types of stored objects (and of the load format): prefixed ids, times, money, currencies,
+countries."""
 
 from __future__ import annotations
 
