@@ -2,8 +2,9 @@
 
 Writing to the outbox happens in the caller's transaction, so a mail exists exactly when the
 action that caused it was committed. Sending happens later (the web process's background
-sender and `portal worker`); a message is claimed before it is sent, so two senders never
-send the same one.
+sender and `portal worker`) through the shared delivery machinery (portal/delivery): claimed
+before it is sent, so two senders never send the same one; retried with back-off; given up
+after a day.
 """
 
 from __future__ import annotations
@@ -13,18 +14,19 @@ import contextlib
 import ipaddress
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
-from sqlalchemy import case, func, literal, or_, select, update
 
 from portal import clock, i18n
 from portal.db import Database, Row, new_id
+from portal.delivery import Failure, Outbox, deliver_due, failure
+from portal.mail import queries
 from portal.settings import Settings
-from portal.tables import customers
 from portal.tables import outbox_emails as outbox
 from portal.templating import templates
 
@@ -33,6 +35,8 @@ log = logging.getLogger("portal.mail")
 CLAIM_SECONDS = 120
 """How long a claimed message is left to its sender before another may try it."""
 BACKOFF_SECONDS = (30, 60, 120, 300, 600, 1800, 3600)
+GIVE_UP_AFTER = 30
+"""Failed attempts after which a message is given up (about a day of trying)."""
 
 
 def render_email(template: str, locale: str, context: Mapping[str, Any], *,
@@ -69,32 +73,25 @@ async def queue(db: Database, *, to: str, template: str, locale: str,
                 expires_at: int | None = None) -> str:
     """Render and store one message; it leaves with the next send. A message that carries a
     secret gives its expiry: it is erased once sent, and dropped unsent once expired."""
-    email_id = new_id("em")
-    now = clock.timestamp()
-    await db.execute(outbox.insert().values(
-        id=email_id, to_address=to, template=template, locale=locale, attempts=0,
-        next_attempt_at=now, created=now, expires_at=expires_at,
-        **render_email(template, locale, context, test_mode=test_mode),
-    ))
-    return email_id
+    values = _message_values(template, locale, context, test_mode, expires_at)
+    return await queries.insert(db, to_address=to, **values)
 
 
 async def queue_to_customer(db: Database, customer_id: str | None, *, template: str,
                             locale: str, context: Mapping[str, Any], test_mode: bool,
                             expires_at: int | None = None) -> str:
     """Like `queue`, to the email on file for the customer (none when `customer_id` matches no
-    customer: the statement is the same either way, see auth/service.py)."""
-    email_id = new_id("em")
+    customer: the statement is the same either way, see auth/codes.py)."""
+    return await queries.insert_to_customer(
+        db, customer_id, **_message_values(template, locale, context, test_mode, expires_at))
+
+
+def _message_values(template: str, locale: str, context: Mapping[str, Any], test_mode: bool,
+                    expires_at: int | None) -> dict[str, Any]:
     now = clock.timestamp()
-    values = {"id": email_id, "template": template, "locale": locale, "attempts": 0,
-              "next_attempt_at": now, "created": now, "expires_at": expires_at,
-              **render_email(template, locale, context, test_mode=test_mode)}
-    await db.execute(outbox.insert().from_select(
-        ["to_address", *values],
-        select(customers.c.email, *(literal(value, outbox.c[name].type).label(name)
-                                    for name, value in values.items()))
-        .where(customers.c.id == customer_id, customers.c.email.is_not(None))))
-    return email_id
+    return {"id": new_id("em"), "template": template, "locale": locale, "attempts": 0,
+            "next_attempt_at": now, "created": now, "expires_at": expires_at,
+            **render_email(template, locale, context, test_mode=test_mode)}
 
 
 def _message(row: Row, mail_from: str) -> EmailMessage:
@@ -152,34 +149,6 @@ def _loopback(hostname: str) -> bool:
         return False
 
 
-async def _claim(db: Database, row: Row) -> bool:
-    """Take a message for sending; False when another sender took it first. A claimed message
-    has no `last_error` until its attempt ends: `retry_now` leaves it alone."""
-    now = clock.timestamp()
-    claimed = await db.fetch_one(
-        update(outbox)
-        .where(outbox.c.id == row["id"], outbox.c.sent_at.is_(None),
-               outbox.c.erased_at.is_(None),
-               or_(outbox.c.expires_at.is_(None), outbox.c.expires_at > now),
-               outbox.c.next_attempt_at == row["next_attempt_at"])
-        .values(next_attempt_at=now + CLAIM_SECONDS, last_error=None)
-        .returning(outbox.c.id)
-    )
-    return claimed is not None
-
-
-_ERASED = {"subject": "", "body_text": "", "body_html": None}
-
-
-async def erase_expired(db: Database) -> None:
-    """Blank the messages whose secret (a sign-in code and link) has expired, sent or not:
-    unsent ones are dropped. Who got which mail, and when, is kept."""
-    now = clock.timestamp()
-    await db.execute(update(outbox)
-                     .where(outbox.c.erased_at.is_(None), outbox.c.expires_at <= now)
-                     .values(erased_at=now, **_ERASED))
-
-
 # A failure to reach the server, rather than a refusal of one message: the others would fail
 # the same way, so the round stops there (which keeps "Try again" on the code page quick).
 UNREACHABLE = (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected,
@@ -189,56 +158,34 @@ UNREACHABLE = (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected,
 REFUSED = (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPRecipientRefused)
 
 
+def _classify(exc: Exception) -> Failure:
+    return replace(failure(exc), stop_round=isinstance(exc, UNREACHABLE),
+                   about_destination=not isinstance(exc, REFUSED))
+
+
+def _erase_secret(row: Row, now: int) -> dict[str, Any]:
+    # A message carrying a secret is blanked as soon as it has left.
+    return {**queries.ERASED, "erased_at": now} if row["expires_at"] is not None else {}
+
+
+OUTBOX = Outbox(
+    "mail", outbox, delivered="sent_at", backoff=BACKOFF_SECONDS,
+    give_up_after=GIVE_UP_AFTER, claim_seconds=CLAIM_SECONDS, classify=_classify,
+    due=queries.not_expired, after_delivery=_erase_secret)
+
+
 async def send_due(db: Database, settings: Settings, *, limit: int = 50) -> int:
     """Send what is due; returns how many messages left. Failures are retried with back-off.
     Expired messages are erased first, and also when SMTP_URL is unset."""
-    await erase_expired(db)
+    await queries.erase_expired(db, clock.timestamp())
     if not settings.smtp_url:
         return 0
-    now = clock.timestamp()
-    rows = await db.fetch_all(
-        select(outbox)
-        .where(outbox.c.sent_at.is_(None), outbox.c.erased_at.is_(None),
-               outbox.c.next_attempt_at <= now)
-        .order_by(outbox.c.next_attempt_at, outbox.c.id)
-        .limit(limit)
-    )
-    sent = 0
-    for row in rows:
-        if not await _claim(db, row):
-            continue
-        try:
-            await aiosmtplib.send(_message(row, settings.mail_from),
-                                  **smtp_options(settings.smtp_url))
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            await _failed(db, row, exc)
-            if isinstance(exc, UNREACHABLE):
-                break
-            continue
-        await _sent(db, row)
-        sent += 1
-    return sent
+    smtp = smtp_options(settings.smtp_url)
 
+    async def send(row: Row) -> None:
+        await aiosmtplib.send(_message(row, settings.mail_from), **smtp)
 
-async def _failed(db: Database, row: Row, exc: Exception) -> None:
-    now = clock.timestamp()
-    delay = BACKOFF_SECONDS[min(row["attempts"], len(BACKOFF_SECONDS) - 1)]
-    values: dict[str, Any] = {"attempts": row["attempts"] + 1, "next_attempt_at": now + delay,
-                              "last_error": f"{type(exc).__name__}: {exc}"[:500]}
-    if not isinstance(exc, REFUSED):
-        values["last_attempt_at"] = now
-    await db.execute(outbox.update().where(outbox.c.id == row["id"]).values(**values))
-    log.warning("mail %s not sent (attempt %d): %s", row["id"], row["attempts"] + 1,
-                type(exc).__name__)
-
-
-async def _sent(db: Database, row: Row) -> None:
-    now = clock.timestamp()
-    # A message carrying a secret is blanked as soon as it has left.
-    erased = (_ERASED | {"erased_at": now}) if row["expires_at"] is not None else {}
-    await db.execute(outbox.update().where(outbox.c.id == row["id"]).values(
-        attempts=row["attempts"] + 1, sent_at=now, last_attempt_at=now, last_error=None,
-        **erased))
+    return await deliver_due(db, OUTBOX, send, limit=limit)
 
 
 TROUBLE_MEMORY = 15 * 60
@@ -247,21 +194,13 @@ TROUBLE_MEMORY = 15 * 60
 async def sending_fails(db: Database) -> bool:
     """Whether the latest attempts to send failed, with no message sent since (in the last
     15 minutes). It describes the mail server, the same for every address."""
-    since = clock.timestamp() - TROUBLE_MEMORY
-    row = await db.fetch_one(
-        select(func.max(case((outbox.c.last_error.is_not(None), outbox.c.last_attempt_at)))
-               .label("failed"),
-               func.max(outbox.c.sent_at).label("sent"))
-        .where(outbox.c.last_attempt_at >= since))
-    return bool(row and row["failed"] is not None and row["failed"] > (row["sent"] or 0))
+    failed, sent = await queries.latest_attempts(db, since=clock.timestamp() - TROUBLE_MEMORY)
+    return failed is not None and failed > (sent or 0)
 
 
 async def retry_now(db: Database, settings: Settings) -> None:
     """Try the messages that failed again now, rather than after their back-off."""
-    await db.execute(update(outbox)
-                     .where(outbox.c.sent_at.is_(None), outbox.c.erased_at.is_(None),
-                            outbox.c.last_error.is_not(None))
-                     .values(next_attempt_at=clock.timestamp()))
+    await queries.retry_failed_now(db, clock.timestamp())
     await send_due(db, settings)
 
 
@@ -287,6 +226,4 @@ async def run_sender(db: Database, settings: Settings, wake: asyncio.Event,
 
 async def mailbox(db: Database, *, limit: int = 50) -> list[Row]:
     """The newest messages of the outbox that are not erased, for the development mailbox."""
-    return await db.fetch_all(
-        select(outbox).where(outbox.c.erased_at.is_(None))
-        .order_by(outbox.c.created.desc(), outbox.c.id.desc()).limit(limit))
+    return await queries.newest_of_all(db, limit)
