@@ -20,6 +20,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode as Node
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
@@ -131,8 +132,31 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def html(response: httpx.Response) -> HTMLParser:
-    return HTMLParser(response.text)
+class Page:
+    """A response's HTML, for assertions. `css_first` fails loudly when nothing matches, so a
+    missing element reads as such rather than as an AttributeError on None; `maybe` is for
+    asserting that something is absent."""
+
+    def __init__(self, text: str) -> None:
+        self.tree = HTMLParser(text)
+
+    def css_first(self, selector: str) -> Node:
+        node = self.tree.css_first(selector)
+        assert node is not None, f"nothing matches {selector!r} in the page"
+        return node
+
+    def maybe(self, selector: str) -> Node | None:
+        return self.tree.css_first(selector)
+
+    def css(self, selector: str) -> list[Node]:
+        return list(self.tree.css(selector))
+
+    def text(self, separator: str = "", strip: bool = False) -> str:
+        return str(self.tree.text(separator=separator, strip=strip))
+
+
+def html(response: httpx.Response) -> Page:
+    return Page(response.text)
 
 
 # -- Mail ----------------------------------------------------------------------------------

@@ -18,6 +18,13 @@ POT = ROOT / "locales" / "messages.pot"
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
 
 
+
+def texts(value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """A catalogue entry's msgid or msgstr as its forms (one, or one per plural form)."""
+    if value is None:
+        return ("",)
+    return (value,) if isinstance(value, str) else tuple(value)
+
 def catalog(path: Path) -> Catalog:
     with path.open("rb") as f:
         return read_po(f)
@@ -54,13 +61,13 @@ def test_catalogue_is_complete(locale: str) -> None:
     for message in po:
         if not message.id:
             continue
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        strings = texts(message.string)
         if message.fuzzy:
             problems.append(f"fuzzy: {message.id!r}")
         if not all(strings):
             problems.append(f"untranslated: {message.id!r}")
             continue
-        sources = message.id if isinstance(message.id, tuple) else (message.id,)
+        sources = texts(message.id)
         expected = placeholders(sources[-1])
         for string in strings:
             found = placeholders(string)
@@ -122,8 +129,8 @@ def test_one_term_per_thing(locale: str) -> None:
     for message in po:
         if not message.id:
             continue
-        source = (message.id if isinstance(message.id, str) else message.id[0]).lower()
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        source = texts(message.id)[0].lower()
+        strings = texts(message.string)
         for english, words in GLOSSARY[locale].items():
             allowed = (words,) if isinstance(words, str) else words
             # Whole words: "plan" and "plans", not "explanation".

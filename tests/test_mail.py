@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from email.message import Message
 
 import aiosmtplib
 import pytest
@@ -40,8 +41,12 @@ class TestSending:
         assert message["From"] == "Tessellate <billing@tessellate.example>"
         assert message["Subject"] == "Test message from Tessellate"
         assert message.get_content_type() == "multipart/alternative"
-        parts = {part.get_content_type(): part.get_payload(decode=True).decode()
-                 for part in message.get_payload()}
+        parts = {}
+        for part in message.get_payload():
+            assert isinstance(part, Message)
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            parts[part.get_content_type()] = payload.decode()
         assert "can send email" in parts["text/plain"]
         assert '<html lang="en">' in parts["text/html"]
         assert (await outbox_row(db, email_id))["sent_at"] is not None

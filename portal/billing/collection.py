@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 
 from portal import clock
-from portal.billing import changes, events, invoices, queries
+from portal.billing import across_customers, changes, events, invoices, queries
 from portal.db import Database, Row
 from portal.payments.errors import PaymentDeclined
 from portal.payments.processor import ChargeResult, PaymentProcessor
@@ -114,7 +114,7 @@ async def collect_due(db: Database, processor: PaymentProcessor, now: int,
                       limit: int = 100) -> int:
     """Charge open invoices whose next attempt has come; returns how many were paid."""
     paid = 0
-    for row in await queries.collectable_invoices(db, now, limit):
+    for row in await across_customers.collectable_invoices(db, now, limit):
         paid += await collect(db, processor, row["customer_id"], row["id"])
     return paid
 
@@ -167,7 +167,7 @@ async def settle_unfinished(db: Database, processor: PaymentProcessor, now: int,
     key takes the payment at most once, and the change is made or dropped as it would have
     been. Returns how many were settled."""
     settled = 0
-    for row in await queries.unsettled_drafts(db, now - CLAIM_SECONDS, limit):
+    for row in await across_customers.unsettled_drafts(db, now - CLAIM_SECONDS, limit):
         try:
             await pay_for_change(db, processor, row["customer_id"], row["id"])
         except (PaymentDeclined, SubscriptionChanged) as outcome:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 
 from portal import clock
-from portal.billing import collection, events, invoices, queries, upcoming
+from portal.billing import across_customers, collection, events, invoices, queries, upcoming
 from portal.billing.upcoming import RENEWING, Kind
 from portal.db import Database, Row
 from portal.payments.processor import PaymentProcessor
@@ -26,7 +26,7 @@ async def renew(db: Database, subscription_id: str) -> bool:
     """Move one subscription past its period end; False when there was nothing to do (or
     another worker holds it)."""
     async with db.transaction():
-        sub = await queries.lock_due_subscription(db, subscription_id, RENEWING,
+        sub = await across_customers.lock_due_subscription(db, subscription_id, RENEWING,
                                                   clock.timestamp())
         if sub is None:
             return False
@@ -81,7 +81,7 @@ async def run_due(db: Database, processor: PaymentProcessor, *, limit: int = 100
     then charge what is due. Returns how many subscriptions moved."""
     moved = 0
     while True:
-        due = await queries.due_subscription_ids(db, RENEWING, clock.timestamp(), limit)
+        due = await across_customers.due_subscription_ids(db, RENEWING, clock.timestamp(), limit)
         if not due:
             break
         progressed = 0

@@ -12,12 +12,10 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select
-
 from portal import clock
 from portal.db import Database, Row
+from portal.payments import queries
 from portal.settings import Settings
-from portal.tables import processor_charges
 
 # Test cards by their last four digits, as in the major processors' test modes.
 DECLINES = {
@@ -53,24 +51,20 @@ class TestProcessor:
 
     async def charge(self, payment_method: Row, amount: int, currency: str,
                      idempotency_key: str) -> ChargeResult:
-        done = await self.db.fetch_one(select(processor_charges).where(
-            processor_charges.c.idempotency_key == idempotency_key))
+        done = await queries.charge(self.db, idempotency_key)
         if done is not None:
             return _result(done["outcome"])
         outcome = DECLINES.get(str(payment_method.get("last4")), "succeeded")
         if payment_method.get("exp_year") and (payment_method["exp_year"], payment_method[
                 "exp_month"]) < (clock.now().year, clock.now().month):
             outcome = "expired_card"
-        await self.db.execute(processor_charges.insert().values(
-            idempotency_key=idempotency_key, payment_method_id=payment_method["id"],
-            amount=amount, currency=currency, outcome=outcome, created=clock.timestamp()))
+        await queries.insert_charge(
+            self.db, idempotency_key=idempotency_key, payment_method_id=payment_method["id"],
+            amount=amount, currency=currency, outcome=outcome, created=clock.timestamp())
         return _result(outcome)
 
     async def refund(self, idempotency_key: str) -> None:
-        await self.db.execute(processor_charges.update().where(
-            processor_charges.c.idempotency_key == idempotency_key,
-            processor_charges.c.outcome == "succeeded",
-            processor_charges.c.refunded_at.is_(None)).values(refunded_at=clock.timestamp()))
+        await queries.refund(self.db, idempotency_key, clock.timestamp())
 
 
 def processor_for(settings: Settings, db: Database) -> PaymentProcessor:

@@ -7,7 +7,7 @@ overview and the billing clock use. The preview shows the result; confirming wri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -73,66 +73,33 @@ def is_downgrade(current: Item, item: Item, conditions: tuple[ScheduleConditionT
             or ("shortening_interval" in conditions and shorter))
 
 
-def plan_change(billing: Billing, scheduled: Item | None, rules: Rules, item: Item,
-                discount: Discount | None, *, version: int, now: int) -> Plan:
-    """`item` is the chosen price and quantity; `discount` a new promotion code's discount
-    (starting now), or None to keep the one in force; `scheduled` the change already
-    waiting for the period end, if any."""
+@dataclass(frozen=True)
+class Choice:
+    """What a change does, before its money is worked out."""
+
+    mode: Mode
+    now_lines: list[Line] | None = None  # invoiced now
+    pending: list[Line] = field(default_factory=list)  # carried to the next invoice
+    period: tuple[int, int] | None = None  # a new period, from now
+    values: dict[str, Any] = field(default_factory=dict)  # subscription columns it sets
+    replace_item: bool = True  # the item takes the new price and quantity now
+
+
+def choose(billing: Billing, rules: Rules, item: Item, *, new_discount: bool,
+           now: int) -> Choice:
+    """What changing to `item` at `now` does under the configuration's rules."""
     sub, current = billing.subscription, billing.items[0]
     start, end = int(sub["current_period_start"]), int(sub["current_period_end"])
-    new_discount = discount
-    discount = discount or billing.discount
-
-    def plan(mode: Mode, *, now_lines: list[Line] | None = None,
-             pending: list[Line] | None = None, period: tuple[int, int] = (start, end),
-             values: dict[str, Any] | None = None, replace_item: bool = True) -> Plan:
-        values = dict(values or {})
-        if mode not in (Mode.DISCOUNT, Mode.UNCHANGED, Mode.SCHEDULED):
-            values["pending_update"] = None  # a change made now replaces a scheduled one
-        coupon = discount.coupon if discount and discount.in_force(now) else None
-        now_draft = None if now_lines is None else Draft(item.currency, now_lines, coupon,
-                                                         billing.balance)
-        used_up = now_draft is not None and coupon is not None and discount is not None \
-            and discount.duration == "once"
-        pending = pending or []
-        still = scheduled if mode in (Mode.DISCOUNT, Mode.UNCHANGED) else (
-            item if mode == Mode.SCHEDULED else None)
-        items = [item, *billing.items[1:]] if replace_item else billing.items
-        after = billing.changed(
-            subscription={**sub, "current_period_start": period[0],
-                          "current_period_end": period[1], **values},
-            items=items, pending=[*billing.pending, *pending],
-            discount=None if used_up else discount,
-            balance=now_draft.balance_after if now_draft else billing.balance)
-        change = None if mode == Mode.UNCHANGED else Change(
-            customer_id=sub["customer_id"], subscription_id=sub["id"], version=version,
-            at=now, values=values, previous={
-                **{key: sub[key] for key in values},
-                **({"price": current.price_id, "quantity": current.quantity}
-                   if replace_item else {})},
-            item_id=current.item_id if replace_item else None,
-            price_id=item.price_id if replace_item else None,
-            quantity=item.quantity if replace_item else None,
-            discount=NewDiscount(new_discount.id, new_discount.coupon.id,
-                                 new_discount.promotion_code_id, now, new_discount.end)
-            if new_discount else None,
-            pending=[_item_row(line, item.currency) for line in pending])
-        return Plan(mode, item, now_draft, pending, next_invoice(after, still), change, now,
-                    discount if coupon is not None and now_draft is not None else None,
-                    period[1])
-
     if item.price_id == current.price_id and item.quantity == current.quantity:
-        return plan(Mode.DISCOUNT if new_discount else Mode.UNCHANGED, replace_item=False)
+        return Choice(Mode.DISCOUNT if new_discount else Mode.UNCHANGED, replace_item=False)
+    new_end = money.add_interval(now, item.interval, item.interval_count)
     if sub["status"] == "trialing":
         if rules.continue_trial:
-            return plan(Mode.TRIAL_CONTINUES)
-        new_end = money.add_interval(now, item.interval, item.interval_count)
-        return plan(Mode.TRIAL_ENDS, now_lines=[item.period_line(now, new_end)],
-                    period=(now, new_end),
-                    values={"current_period_start": now, "current_period_end": new_end,
-                            "status": "active", "trial_end": now})
+            return Choice(Mode.TRIAL_CONTINUES)
+        return Choice(Mode.TRIAL_ENDS, now_lines=[item.period_line(now, new_end)],
+                      period=(now, new_end), values={"status": "active", "trial_end": now})
     if is_downgrade(current, item, rules.schedule_conditions):
-        return plan(Mode.SCHEDULED, replace_item=False, values={"pending_update": {
+        return Choice(Mode.SCHEDULED, replace_item=False, values={"pending_update": {
             "price": item.price_id, "quantity": item.quantity}})
     behavior = rules.proration_behavior
     credit = [] if behavior == "none" else [Line(
@@ -141,19 +108,69 @@ def plan_change(billing: Billing, scheduled: Item | None, rules: Rules, item: It
         product_name=current.product_name, quantity=current.quantity, period_start=now,
         period_end=end)]
     if (item.interval, item.interval_count) != (current.interval, current.interval_count):
-        new_end = money.add_interval(now, item.interval, item.interval_count)
-        return plan(Mode.NEW_PERIOD, now_lines=[*credit, item.period_line(now, new_end)],
-                    period=(now, new_end),
-                    values={"current_period_start": now, "current_period_end": new_end})
+        return Choice(Mode.NEW_PERIOD, now_lines=[*credit, item.period_line(now, new_end)],
+                      period=(now, new_end))
     if behavior == "none":
-        return plan(Mode.PRORATE)
+        return Choice(Mode.PRORATE)
     lines = [*credit, Line(
         LineKind.REMAINING_TIME, money.unused_part(item.amount, start, end, now),
         price_id=item.price_id, product_id=item.product_id, product_name=item.product_name,
         quantity=item.quantity, period_start=now, period_end=end)]
     if behavior == "always_invoice":
-        return plan(Mode.PRORATE, now_lines=lines)
-    return plan(Mode.PRORATE, pending=lines)
+        return Choice(Mode.PRORATE, now_lines=lines)
+    return Choice(Mode.PRORATE, pending=lines)
+
+
+def plan_change(billing: Billing, scheduled: Item | None, rules: Rules, item: Item,
+                discount: Discount | None, *, version: int, now: int) -> Plan:
+    """`item` is the chosen price and quantity; `discount` a new promotion code's discount
+    (starting now), or None to keep the one in force; `scheduled` the change already
+    waiting for the period end, if any."""
+    choice = choose(billing, rules, item, new_discount=discount is not None, now=now)
+    sub = billing.subscription
+    values = dict(choice.values)
+    if choice.period is not None:
+        values.update(current_period_start=choice.period[0], current_period_end=choice.period[1])
+    if choice.mode not in (Mode.DISCOUNT, Mode.UNCHANGED, Mode.SCHEDULED):
+        values["pending_update"] = None  # a change made now replaces a scheduled one
+    in_force = discount or billing.discount
+    coupon = in_force.coupon if in_force and in_force.in_force(now) else None
+    now_draft = None if choice.now_lines is None else Draft(
+        item.currency, choice.now_lines, coupon, billing.balance)
+    used_up = now_draft is not None and coupon is not None and in_force is not None \
+        and in_force.duration == "once"
+    after = billing.changed(
+        subscription={**sub, **values},
+        items=[item, *billing.items[1:]] if choice.replace_item else billing.items,
+        pending=[*billing.pending, *choice.pending],
+        discount=None if used_up else in_force,
+        balance=now_draft.balance_after if now_draft else billing.balance)
+    still = scheduled if choice.mode in (Mode.DISCOUNT, Mode.UNCHANGED) else (
+        item if choice.mode == Mode.SCHEDULED else None)
+    change = None if choice.mode == Mode.UNCHANGED else _change(
+        billing, choice, values, item, discount, version=version, now=now)
+    return Plan(choice.mode, item, now_draft, choice.pending, next_invoice(after, still),
+                change, now, in_force if coupon is not None and now_draft is not None else None,
+                int(after.subscription["current_period_end"]))
+
+
+def _change(billing: Billing, choice: Choice, values: dict[str, Any], item: Item,
+            discount: Discount | None, *, version: int, now: int) -> Change:
+    """What confirming writes: the subscription's columns, its item, a new discount and the
+    adjustments for the next invoice."""
+    sub, current = billing.subscription, billing.items[0]
+    replace = choice.replace_item
+    return Change(
+        customer_id=sub["customer_id"], subscription_id=sub["id"], version=version, at=now,
+        values=values, previous={
+            **{key: sub[key] for key in values},
+            **({"price": current.price_id, "quantity": current.quantity} if replace else {})},
+        item_id=current.item_id if replace else None,
+        price_id=item.price_id if replace else None,
+        quantity=item.quantity if replace else None,
+        discount=NewDiscount(discount.id, discount.coupon.id, discount.promotion_code_id, now,
+                             discount.end) if discount else None,
+        pending=[_item_row(line, item.currency) for line in choice.pending])
 
 
 def _item_row(line: Line, currency: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from portal import clock, mail
 from portal.auth import codes
 from portal.db import Database
 from portal.settings import Settings
+from portal.tables import outbox_emails as outbox
 from tests import factories
 from tests.auth.helpers import ask_for_code, code_in, post_form
 from tests.conftest import SECRET, Inbox, SmtpServer, free_port, html, serving
@@ -44,10 +45,10 @@ async def test_smtp_down_then_up_delivers_once(settings: Settings,
         assert response.status_code == 303  # the customer sees the usual page
         page = await client.get(response.headers["location"])
         assert page.status_code == 200
-        [queued] = await db.fetch_all(mail.outbox.select())
+        [queued] = await db.fetch_all(outbox.select())
         # The background sender tried and failed; the message waits for its retry.
         for _ in range(100):
-            row = await db.fetch_one(mail.outbox.select())
+            row = await db.fetch_one(outbox.select())
             if row and row["attempts"]:
                 break
             await asyncio.sleep(0.05)
@@ -111,7 +112,7 @@ async def test_a_code_still_queued_when_it_expires_is_never_sent(
         await asyncio.sleep(0.3)
         assert await mail.send_due(db, app.state.settings) == 0
         assert smtp_server.inbox.messages == []
-        [row] = await db.fetch_all(mail.outbox.select())
+        [row] = await db.fetch_all(outbox.select())
         assert row["sent_at"] is None and row["erased_at"] is not None
         assert (row["subject"], row["body_text"], row["body_html"]) == ("", "", None)
         assert row["to_address"] == "ines@example.com" and row["template"] == "login_code"
@@ -125,7 +126,7 @@ async def test_a_sent_code_is_not_kept(settings: Settings, smtp_server: SmtpServ
     assert await mail.send_due(db, replace(settings, smtp_url=smtp_server.url)) == 1
     [message] = smtp_server.inbox.messages
     code = code_in(message.get_body(("plain",)).get_content())  # type: ignore[attr-defined]
-    [row] = await db.fetch_all(mail.outbox.select())
+    [row] = await db.fetch_all(outbox.select())
     assert code not in str(row)
     assert (row["subject"], row["body_text"], row["body_html"]) == ("", "", None)
     assert row["sent_at"] is not None and row["to_address"] == "ines@example.com"
@@ -141,20 +142,20 @@ async def test_without_smtp_the_mailbox_shows_codes_while_they_work(
         data = await factories.customer_with_plan(db, email="ines@example.com")
         await ask_for_code(client, data["configuration"]["login_page"]["link_id"],
                            "ines@example.com")
-        [row] = await db.fetch_all(mail.outbox.select())
+        [row] = await db.fetch_all(outbox.select())
         code = code_in(str(row["body_text"]))
         await asyncio.sleep(0.2)
         assert code in (await client.get("/dev/mailbox")).text
         clock.advance(codes.CODE_LIFETIME)
         await wait_for_erasure(db)
         assert code not in (await client.get("/dev/mailbox")).text
-        [row] = await db.fetch_all(mail.outbox.select())
+        [row] = await db.fetch_all(outbox.select())
         assert code not in str(row)
 
 
 async def wait_for_attempt(db: Database) -> None:
     for _ in range(100):
-        row = await db.fetch_one(mail.outbox.select().where(mail.outbox.c.attempts > 0))
+        row = await db.fetch_one(outbox.select().where(outbox.c.attempts > 0))
         if row is not None and row["last_error"]:
             return
         await asyncio.sleep(0.05)
@@ -163,7 +164,7 @@ async def wait_for_attempt(db: Database) -> None:
 
 async def wait_for_erasure(db: Database) -> None:
     for _ in range(100):
-        if await db.fetch_one(mail.outbox.select().where(mail.outbox.c.erased_at.is_not(None))):
+        if await db.fetch_one(outbox.select().where(outbox.c.erased_at.is_not(None))):
             return
         await asyncio.sleep(0.05)
     raise AssertionError("nothing was erased")
@@ -207,7 +208,7 @@ async def test_the_code_page_says_when_mail_cannot_be_sent(
         assert len(smtp_server.inbox.messages) >= 1
         page = await client.get(retried.headers["location"])
         assert "could not be sent" not in page.text
-        assert html(page).css_first("input#code") is not None
+        assert html(page).maybe("input#code") is not None
         await asyncio.sleep(0.3)
         assert len(smtp_server.inbox.messages) == 2  # one per code, each once
 

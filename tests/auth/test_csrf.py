@@ -75,7 +75,7 @@ async def test_forms_carry_the_token(client: AsyncClient, link: str) -> None:
     page = html(await client.get(f"/p/login/{link}"))
     for form in page.css("form[method=post]"):
         assert form.css_first("input[name=csrftoken]") is not None
-    assert page.css_first("body") is not None
+    assert page.maybe("body") is not None
     del page
 
 

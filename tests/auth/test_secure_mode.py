@@ -48,7 +48,7 @@ def signed(secure: dict[str, Any], email: str = "zoe@example.com", *,
            configuration_id: str | None = None, secret: str | None = None) -> str:
     url = readme_example()(f"http://portal.test/p/login/{secure['link']}",
                            configuration_id or secure["id"], secret or secure["secret"], email)
-    return url.removeprefix("http://portal.test")
+    return str(url).removeprefix("http://portal.test")
 
 
 def tampered(url: str, **changes: str) -> str:
@@ -66,7 +66,7 @@ class TestSecureMode:
         assert response.headers["location"] == f"/p/login/{secure['link']}"
         page = await client.get(response.headers["location"])
         assert page.status_code == 200
-        assert html(page).css_first("input#email") is None  # not editable
+        assert html(page).maybe("input#email") is None  # not editable
         assert "zoe@example.com" in html(page).css_first("main").text()
         token = await csrf_token(client, f"/p/login/{secure['link']}")
         # Whatever the form says, the signed email is the one used.
@@ -92,7 +92,7 @@ class TestSecureMode:
             url = f"/p/login/{secure['link']}?prefilled_email=zoe%40example.com"
         response = await client.get(url)
         assert response.status_code == 403
-        assert html(response).css_first("form input#email") is None
+        assert html(response).maybe("form input#email") is None
 
     async def test_another_configurations_signature_is_refused(
         self, client: AsyncClient, secure: dict[str, Any]

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from portal import clock
-from portal.billing import collection, renewals
+from portal.billing import collection, events, renewals
 from portal.db import Database
 from portal.payments.processor import TestProcessor
 from portal.tables import invoices as invoice_table
@@ -29,14 +29,14 @@ async def test_a_renewal_charge_whose_record_was_lost_is_not_taken_again(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     [data] = await setup(db)
-    original = collection.events.record
+    original = events.record
 
     async def stopped(db_: Database, type_: str, *args: Any, **kwargs: Any) -> None:
         if type_ == "invoice.paid":
             raise Stopped()
         await original(db_, type_, *args, **kwargs)
 
-    monkeypatch.setattr(collection.events, "record", stopped)
+    monkeypatch.setattr(events, "record", stopped)
     with pytest.raises(Stopped):
         await renewals.run_due(db, TestProcessor(db))
     [invoice] = await cycle_invoices(db, data["sub"]["id"])

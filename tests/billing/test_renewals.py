@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import clock
-from portal.billing import collection, renewals
-from portal.billing import invoices as invoice_module
+from portal.billing import collection, events, renewals
 from portal.db import Database
 from portal.payments.processor import TestProcessor
 from portal.tables import invoice_items, invoices, processor_charges, subscriptions
@@ -175,14 +174,14 @@ class TestSafety:
         self, db: Database, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         [data] = await setup(db)
-        original = invoice_module.events.record
+        original = events.record
 
         async def killed(db_: Database, type_: str, *args: Any, **kwargs: Any) -> None:
             if type_ == "invoice.created":
                 raise SystemExit("worker killed")
             await original(db_, type_, *args, **kwargs)
 
-        monkeypatch.setattr(invoice_module.events, "record", killed)
+        monkeypatch.setattr(events, "record", killed)
         with pytest.raises(SystemExit):
             await renewals.renew(db, data["sub"]["id"])
         assert await cycle_invoices(db, data["sub"]["id"]) == []

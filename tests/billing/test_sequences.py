@@ -20,6 +20,7 @@ from portal.billing.upcoming import Upcoming
 from portal.db import Database, Row
 from portal.errors import PortalError
 from portal.merchant import queries as configurations
+from portal.merchant.configuration import Configuration
 from portal.payments.errors import PaymentDeclined
 from portal.payments.processor import TestProcessor
 from portal.subscriptions import service
@@ -49,7 +50,7 @@ class Sequence:
     db: Database
     rng: random.Random
     cat: dict[str, Any]
-    configuration: Row
+    configuration: Configuration
     customer_id: str
     sub_id: str
     steps: list[str]

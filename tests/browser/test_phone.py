@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from tests.browser.conftest import portal_command
 
 CUSTOMER = "cus_Vfh9zdScdPorvi"  # Starter, paying monthly; no other test changes the plan
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 AMOUNTS = """() => [...document.querySelectorAll('[data-amount], .amount')].map((e) => {
   const box = e.getBoundingClientRect();

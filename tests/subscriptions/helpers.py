@@ -28,7 +28,8 @@ def update_url(sub: dict[str, Any]) -> str:
 
 
 async def preview(client: AsyncClient, sub: dict[str, Any], price_id: str, quantity: int = 1,
-                  code: str = "", locale: str | None = None, **headers: str) -> Response:
+                  code: str = "", locale: str | None = None,
+                  headers: dict[str, str] | None = None) -> Response:
     params = {"price": price_id, "quantity": str(quantity), "promotion_code": code}
     if locale:
         params["locale"] = locale
@@ -41,16 +42,16 @@ def amounts(response: Response) -> tuple[int, int]:
     today = page.css_first("#preview [data-amount]")
     following = page.css_first("#preview .next-invoice")
     assert today is not None and following is not None, response.text
-    return int(today.attributes["data-amount"]), int(following.attributes["data-amount"])
+    return int(str(today.attributes["data-amount"])), int(str(following.attributes["data-amount"]))
 
 
 async def confirm(client: AsyncClient, preview_response: Response) -> Response:
     """Submit the preview's own confirm form, exactly as shown."""
     form = html(preview_response).css_first("#preview form")
     assert form is not None, preview_response.text
-    data = {i.attributes["name"]: i.attributes.get("value") or ""
+    data = {str(i.attributes["name"]): i.attributes.get("value") or ""
             for i in form.css("input[type=hidden]")}
-    return await client.post(form.attributes["action"], data=data)
+    return await client.post(str(form.attributes["action"]), data=data)
 
 
 async def subscription_row(db: Database, sub_id: str) -> dict[str, Any]:

@@ -37,7 +37,7 @@ async def announced(client: AsyncClient, sub_id: str) -> tuple[int, int, str] | 
     shown = article.css_first(".next-invoice")
     if shown is None:
         return None
-    return (int(shown.attributes["data-amount"]), int(shown.attributes["data-date"]),
+    return (int(str(shown.attributes["data-amount"])), int(str(shown.attributes["data-date"])),
             shown.text().strip())
 
 

@@ -96,7 +96,7 @@ class TestPicker:
     ) -> None:
         data = await shop.customer(subscription=change)
         home = html(await client.get("/p/"))
-        assert home.css_first("#subscriptions a.button") is None
+        assert home.maybe("#subscriptions a.button") is None
         assert reason in home.css_first("#subscriptions").text()
         response = await client.get(update_url(data["subscription"]))
         assert response.status_code == 403
@@ -156,7 +156,7 @@ class TestPreviewEqualsCharge:
             home = html(await client.get("/p/"))
             if next_amount and (await subscription_row(db, sub["id"]))["status"] != "past_due":
                 shown_next = home.css_first("#subscriptions .next-invoice")
-                assert int(shown_next.attributes["data-amount"]) == next_amount, case
+                assert int(str(shown_next.attributes["data-amount"])) == next_amount, case
 
 
 class TestProration:
@@ -248,7 +248,7 @@ class TestProration:
         assert checked.attributes["value"] == shop.prices["basic_month"]["id"]
         assert await ledger(db, data["customer"]["id"]) == before
         home = html(await client.get("/p/"))
-        assert home.css_first(".badge-past_due") is None
+        assert home.maybe(".badge-past_due") is None
 
     async def test_a_new_interval_starts_a_new_period(self, shop: Shop, client: AsyncClient,
                                                       db: Database) -> None:
@@ -318,7 +318,7 @@ class TestConcurrency:
         first, second = await confirm(client, shown), await confirm(client, shown)
         assert first.status_code == 303
         assert second.status_code == 409
-        assert html(second).css_first("[role=alert]") is not None
+        assert html(second).maybe("[role=alert]") is not None
         assert len(await new_invoices(db, sub["id"])) == 1
         count = await db.fetch_val(select(func.count()).select_from(events).where(
             events.c.type == "customer.subscription.updated"))
@@ -329,7 +329,7 @@ class TestHtmx:
     async def test_the_preview_is_a_partial(self, shop: Shop, client: AsyncClient) -> None:
         data = await shop.customer()
         response = await preview(client, data["subscription"], shop.prices["pro_month"]["id"],
-                                 **{"hx-request": "true", "hx-target": "preview"})
+                                 headers={"hx-request": "true", "hx-target": "preview"})
         assert response.text.lstrip().startswith('<section id="preview"')
         assert "HX-Request" in response.headers["vary"]
 
