@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, select
 
 from portal.billing.queries import DISCOUNT_COLUMNS, PRICE_COLUMNS, discount_in_force
+from portal.core.statuses import ENDED, InvoiceStatus
 from portal.db import Database, Row, prefixed
 from portal.tables import (
     coupons,
@@ -19,9 +20,6 @@ from portal.tables import (
     subscription_items,
     subscriptions,
 )
-
-ENDED = ("canceled", "incomplete_expired")
-
 
 CARD = "card__"
 PENDING = "pending__"
@@ -114,7 +112,7 @@ async def latest_invoices(db: Database, customer_id: str, limit: int) -> list[Ro
     """Newest first; uses the (customer_id, created, id) index whatever the history's length."""
     return await db.fetch_all(
         select(invoices)
-        .where(invoices.c.customer_id == customer_id, invoices.c.status != "draft")
+        .where(invoices.c.customer_id == customer_id, invoices.c.status != InvoiceStatus.DRAFT)
         .order_by(invoices.c.created.desc(), invoices.c.id.desc())
         .limit(limit)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, case, exists, literal, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from portal.core.statuses import LIVE
 from portal.db import Database, Row, prefixed
 from portal.tables import (
     customers,
@@ -15,14 +16,12 @@ from portal.tables import (
     throttles,
 )
 
-LIVE_STATUSES = ("active", "trialing", "past_due")
-
 
 async def customer_for_email(db: Database, email_normalized: str) -> str | None:
     """Among the customers with this email: the newest with a live subscription, else the
     newest of all."""
     live = exists().where(subscriptions.c.customer_id == customers.c.id,
-                          or_(*(subscriptions.c.status == s for s in LIVE_STATUSES)))
+                          or_(*(subscriptions.c.status == s for s in LIVE)))
     customer_id: str | None = await db.fetch_val(
         select(customers.c.id)
         .where(customers.c.email_normalized == email_normalized)

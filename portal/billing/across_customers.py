@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import or_, select
 
+from portal.core.statuses import InvoiceStatus
 from portal.db import Database, Row
 from portal.tables import invoices, subscriptions
 
@@ -38,7 +39,7 @@ async def collectable_invoices(db: Database, now: int, limit: int) -> list[Row]:
     """Across customers: open invoices whose next charge is due."""
     return await db.fetch_all(
         select(invoices.c.id, invoices.c.customer_id).where(
-            invoices.c.status == "open", invoices.c.next_payment_attempt <= now)
+            invoices.c.status == InvoiceStatus.OPEN, invoices.c.next_payment_attempt <= now)
         .order_by(invoices.c.next_payment_attempt).limit(limit))
 
 
@@ -47,6 +48,6 @@ async def unsettled_drafts(db: Database, started_before: int, limit: int) -> lis
     that took it stopped)."""
     return await db.fetch_all(
         select(invoices.c.id, invoices.c.customer_id).where(
-            invoices.c.status == "draft", invoices.c.charge_key.is_not(None),
+            invoices.c.status == InvoiceStatus.DRAFT, invoices.c.charge_key.is_not(None),
             invoices.c.charge_started_at <= started_before)
         .order_by(invoices.c.charge_started_at).limit(limit))

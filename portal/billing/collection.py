@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from portal import clock
 from portal.billing import across_customers, changes, events, invoices, queries
+from portal.core.statuses import InvoiceStatus, SubscriptionStatus
 from portal.db import Database, Row
 from portal.payments.errors import PaymentDeclined
 from portal.payments.processor import ChargeResult, PaymentProcessor
@@ -43,7 +44,8 @@ async def _start(db: Database, customer_id: str, invoice_id: str, *, draft: bool
     now = clock.timestamp()
     async with db.transaction():
         invoice = await queries.lock_invoice(db, customer_id, invoice_id)
-        if invoice is None or invoice["status"] != ("draft" if draft else "open"):
+        if invoice is None or invoice["status"] != (InvoiceStatus.DRAFT if draft
+                                                    else InvoiceStatus.OPEN):
             return None
         if not draft and (invoice["next_payment_attempt"] is None
                           or invoice["next_payment_attempt"] > now):
@@ -79,8 +81,8 @@ async def collect(db: Database, processor: PaymentProcessor, customer_id: str,
     attempt = invoice["attempt_count"] + 1
     async with db.transaction():
         if result.succeeded:
-            values = {"status": "paid", "amount_paid": invoice["amount_due"], "paid_at": now,
-                      "next_payment_attempt": None}
+            values = {"status": InvoiceStatus.PAID, "amount_paid": invoice["amount_due"],
+                      "paid_at": now, "next_payment_attempt": None}
         else:
             retry = now + RETRY_DELAYS[attempt - 1] if attempt <= len(RETRY_DELAYS) else None
             values = {"next_payment_attempt": retry}
@@ -89,7 +91,8 @@ async def collect(db: Database, processor: PaymentProcessor, customer_id: str,
                 "charge_started_at": None}, charge_key=started.key):
             return False  # another process recorded this charge
         if result.succeeded:
-            await events.record(db, "invoice.paid", {"id": invoice_id, "status": "paid"})
+            await events.record(db, "invoice.paid",
+                                {"id": invoice_id, "status": InvoiceStatus.PAID})
         else:
             await events.record(db, "invoice.payment_failed", {
                 "id": invoice_id, "attempt_count": attempt, "decline_code": result.decline_code})
@@ -101,9 +104,11 @@ async def collect(db: Database, processor: PaymentProcessor, customer_id: str,
 async def _follow_payment(db: Database, customer_id: str, subscription_id: str) -> None:
     """A live subscription is past due while one of its invoices is open, active otherwise."""
     sub = await queries.subscription(db, customer_id, subscription_id)
-    if sub is None or sub["status"] not in ("active", "past_due"):
+    if sub is None or sub["status"] not in (SubscriptionStatus.ACTIVE,
+                                            SubscriptionStatus.PAST_DUE):
         return
-    status = "past_due" if await queries.has_open_invoice(db, customer_id, sub["id"]) else "active"
+    open_invoice = await queries.has_open_invoice(db, customer_id, sub["id"])
+    status = SubscriptionStatus.PAST_DUE if open_invoice else SubscriptionStatus.ACTIVE
     if status != sub["status"]:
         await queries.set_subscription(db, customer_id, sub["id"], {"status": status})
         await events.record(db, "customer.subscription.updated",

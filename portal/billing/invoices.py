@@ -12,6 +12,7 @@ from typing import Any
 
 from portal import clock
 from portal.billing import events, money, queries
+from portal.core.statuses import InvoiceStatus
 from portal.db import Database, Row, new_id
 
 
@@ -112,7 +113,7 @@ async def write(db: Database, draft: Draft, *, customer_id: str, subscription_id
     invoice_id = new_id("in")
     values: dict[str, Any] = {
         "id": invoice_id, "customer_id": customer_id, "subscription_id": subscription_id,
-        "number": None, "status": "draft", "billing_reason": billing_reason,
+        "number": None, "status": InvoiceStatus.DRAFT, "billing_reason": billing_reason,
         "currency": draft.currency, "subtotal": draft.subtotal, "discount": draft.discount,
         "tax": 0, "total": draft.total, "amount_due": draft.amount_due, "amount_paid": 0,
         "period_start": period_start, "period_end": period_end,
@@ -134,7 +135,7 @@ async def write(db: Database, draft: Draft, *, customer_id: str, subscription_id
     if pending_item_ids:
         await queries.invoice_pending_items(db, customer_id, pending_item_ids, invoice_id)
     if change_on_payment is not None:
-        return Written(invoice_id, "draft", draft.amount_due)  # announced once paid
+        return Written(invoice_id, InvoiceStatus.DRAFT, draft.amount_due)  # announced once paid
     await _announce(db, values)
     status = await finalize(db, invoice_id, customer_id, auto_collect=auto_collect)
     return Written(invoice_id, status, draft.amount_due)
@@ -147,12 +148,12 @@ async def finalize(db: Database, invoice_id: str, customer_id: str, *, auto_coll
     due, and open (collected now, or by the customer) when something is. Returns the status."""
     now = clock.timestamp()
     invoice = await queries.invoice(db, customer_id, invoice_id)
-    assert invoice is not None and invoice["status"] == "draft"
+    assert invoice is not None and invoice["status"] == InvoiceStatus.DRAFT
     if invoice["change_on_payment"] is not None:
         await _announce(db, invoice)
     number = await queries.next_invoice_number(db)
     paid = paid or not invoice["amount_due"]
-    status = "paid" if paid else "open"
+    status = InvoiceStatus.PAID if paid else InvoiceStatus.OPEN
     await queries.update_invoice(db, customer_id, invoice_id, {
         "number": number, "status": status, "change_on_payment": None,
         "amount_paid": invoice["amount_due"] if paid else 0, "paid_at": now if paid else None,
@@ -163,7 +164,7 @@ async def finalize(db: Database, invoice_id: str, customer_id: str, *, auto_coll
         await queries.use_up_once_discount(db, customer_id, invoice["discount_id"], now)
     if paid:
         await events.record(db, "invoice.paid", {"id": invoice_id, "number": number,
-                                                 "status": "paid"})
+                                                 "status": InvoiceStatus.PAID})
     return status
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from portal.core.statuses import InvoiceStatus
 from portal.db import Database, Row
 from portal.tables import (
     coupons,
@@ -223,7 +224,7 @@ async def lock_invoice(db: Database, customer_id: str, invoice_id: str) -> Row |
 async def has_open_invoice(db: Database, customer_id: str, subscription_id: str) -> bool:
     found = await db.fetch_val(select(invoices.c.id).where(
         invoices.c.customer_id == customer_id, invoices.c.subscription_id == subscription_id,
-        invoices.c.status == "open").limit(1))
+        invoices.c.status == InvoiceStatus.OPEN).limit(1))
     return found is not None
 
 
@@ -258,7 +259,7 @@ async def delete_draft(db: Database, customer_id: str, invoice_id: str, charge_k
     """Remove a draft whose payment was declined, if that charge is still the one in flight."""
     row = await db.fetch_one(invoices.delete().where(
         invoices.c.id == invoice_id, invoices.c.customer_id == customer_id,
-        invoices.c.status == "draft", invoices.c.charge_key == charge_key)
+        invoices.c.status == InvoiceStatus.DRAFT, invoices.c.charge_key == charge_key)
         .returning(invoices.c.id))
     return row is not None
 

@@ -16,6 +16,7 @@ import logging
 from portal import clock
 from portal.billing import across_customers, collection, events, invoices, queries, upcoming
 from portal.billing.upcoming import RENEWING, Kind
+from portal.core.statuses import SubscriptionStatus
 from portal.db import Database, Row
 from portal.payments.processor import PaymentProcessor
 
@@ -51,8 +52,8 @@ async def renew(db: Database, subscription_id: str) -> bool:
 async def _end(db: Database, sub: Row) -> None:
     end = sub["current_period_end"]
     await queries.set_subscription(db, sub["customer_id"], sub["id"], {
-        "status": "canceled", "ended_at": end, "canceled_at": sub["canceled_at"] or end,
-        "version": sub["version"] + 1})
+        "status": SubscriptionStatus.CANCELED, "ended_at": end,
+        "canceled_at": sub["canceled_at"] or end, "version": sub["version"] + 1})
     await events.record(db, "customer.subscription.deleted", {"id": sub["id"]})
 
 
@@ -63,7 +64,8 @@ async def _move_on(db: Database, sub: Row, next_: upcoming.Upcoming, *,
         await queries.replace_item(db, sub["customer_id"], sub["id"], str(item.item_id),
                                    item.price_id, item.quantity)
     start, end = next_.at, next_.period_end
-    status = "past_due" if sub["status"] == "past_due" else "active"
+    status = (SubscriptionStatus.PAST_DUE if sub["status"] == SubscriptionStatus.PAST_DUE
+              else SubscriptionStatus.ACTIVE)
     await queries.set_subscription(db, sub["customer_id"], sub["id"], {
         "current_period_start": start, "current_period_end": end, "status": status,
         "pending_update": None,

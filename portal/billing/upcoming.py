@@ -13,9 +13,10 @@ from typing import Any
 
 from portal.billing import money, queries
 from portal.billing.invoices import Coupon, Draft, Line, LineKind, pending_lines
+from portal.core.statuses import LIVE
 from portal.db import Database, Row
 
-RENEWING = ("active", "trialing", "past_due")
+RENEWING = LIVE
 """Statuses the billing clock moves on; others have ended or wait for something else."""
 
 

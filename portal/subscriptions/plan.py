@@ -15,6 +15,7 @@ from portal.billing import money
 from portal.billing.changes import Change, NewDiscount
 from portal.billing.invoices import Draft, Line, LineKind
 from portal.billing.upcoming import Billing, Discount, Item, Upcoming, next_invoice
+from portal.core.statuses import SubscriptionStatus
 from portal.merchant.configuration import (
     ProrationBehavior,
     ScheduleConditionType,
@@ -93,11 +94,12 @@ def choose(billing: Billing, rules: Rules, item: Item, *, new_discount: bool,
     if item.price_id == current.price_id and item.quantity == current.quantity:
         return Choice(Mode.DISCOUNT if new_discount else Mode.UNCHANGED, replace_item=False)
     new_end = money.add_interval(now, item.interval, item.interval_count)
-    if sub["status"] == "trialing":
+    if sub["status"] == SubscriptionStatus.TRIALING:
         if rules.continue_trial:
             return Choice(Mode.TRIAL_CONTINUES)
         return Choice(Mode.TRIAL_ENDS, now_lines=[item.period_line(now, new_end)],
-                      period=(now, new_end), values={"status": "active", "trial_end": now})
+                      period=(now, new_end),
+                      values={"status": SubscriptionStatus.ACTIVE, "trial_end": now})
     if is_downgrade(current, item, rules.schedule_conditions):
         return Choice(Mode.SCHEDULED, replace_item=False, values={"pending_update": {
             "price": item.price_id, "quantity": item.quantity}})

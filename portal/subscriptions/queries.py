@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from portal.core.statuses import InvoiceStatus
 from portal.db import Database, Row
 from portal.tables import coupons, invoices, prices, products, promotion_codes
 
@@ -34,6 +35,6 @@ async def promotion(db: Database, code_normalized: str) -> Row | None:
 
 async def has_paid(db: Database, customer_id: str) -> bool:
     paid = await db.fetch_val(select(invoices.c.id).where(
-        invoices.c.customer_id == customer_id, invoices.c.status == "paid",
+        invoices.c.customer_id == customer_id, invoices.c.status == InvoiceStatus.PAID,
         invoices.c.amount_paid > 0).limit(1))
     return paid is not None

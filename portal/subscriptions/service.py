@@ -10,6 +10,7 @@ from portal.billing import queries as billing_queries
 from portal.billing.invoices import Coupon
 from portal.billing.money import Money
 from portal.billing.upcoming import Billing, Discount, Item
+from portal.core.statuses import LIVE
 from portal.core.text import N_
 from portal.db import Database, Row, new_id
 from portal.merchant.configuration import Configuration, SubscriptionUpdate
@@ -31,7 +32,7 @@ from portal.subscriptions.errors import (
 )
 from portal.subscriptions.plan import Plan, Rules, plan_change
 
-CHANGEABLE_STATUSES = ("active", "trialing", "past_due")
+CHANGEABLE_STATUSES = LIVE
 MAX_QUANTITY = 10_000
 """The most of one product a subscription can hold, whatever the configuration says."""
 
