@@ -9,6 +9,7 @@ import email.policy
 import os
 import shutil
 import socket
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 from email import message_from_bytes
@@ -188,6 +189,18 @@ class SmtpServer:
         self.controller = Controller(self.inbox, hostname=self.controller.hostname,
                                      port=self.controller.port)
         self.controller.start()
+
+
+def wait_for_server(url: str, *, seconds: float = 15) -> None:
+    """Until something answers HTTP at `url` (a server process starting)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(f"{url}/p/", timeout=1)
+            return
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, f"nothing answers at {url}"
+            time.sleep(0.1)
 
 
 def free_port() -> int:

@@ -17,7 +17,14 @@ import pytest
 from portal.auth import codes
 from portal.db import Database
 from tests import factories
-from tests.conftest import SECRET, TEST_DATABASE_URL, SmtpServer, empty_postgresql, free_port
+from tests.conftest import (
+    SECRET,
+    TEST_DATABASE_URL,
+    SmtpServer,
+    empty_postgresql,
+    free_port,
+    wait_for_server,
+)
 
 pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL,
                                 reason="needs PostgreSQL: set TEST_DATABASE_URL")
@@ -49,12 +56,7 @@ def servers(postgresql_url: str, smtp_server: SmtpServer) -> Iterator[list[str]]
         urls.append(f"http://127.0.0.1:{port}")
     try:
         for url in urls:
-            for _ in range(150):
-                try:
-                    httpx.get(f"{url}/static/css/portal.css", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+            wait_for_server(url)
         yield urls
     finally:
         for process in processes:

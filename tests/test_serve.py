@@ -20,7 +20,7 @@ from portal.auth import codes
 from portal.db import Database
 from portal.tables import outbox_emails, portal_sessions
 from tests import factories
-from tests.conftest import SECRET, free_port
+from tests.conftest import SECRET, free_port, wait_for_server
 
 
 def run_db(url: str, work: Callable[[Database], Any]) -> Any:
@@ -66,13 +66,8 @@ def serve(environment: dict[str, str]) -> Iterator[Serve]:
             env={**environment, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                httpx.get(f"{url}/static/css/portal.css", timeout=1)
-                return url
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise AssertionError("the server did not start")
+        wait_for_server(url)
+        return url
 
     yield start
     for process in processes:
@@ -149,12 +144,7 @@ class TestTheServersAddress:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         recorded = Path(environment["PORTAL_VAR_DIR"]) / "served_url"
         try:
-            for _ in range(150):
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/static/css/portal.css", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+            wait_for_server(f"http://127.0.0.1:{port}")
             assert recorded.read_text().strip() == f"http://127.0.0.1:{port}"
         finally:
             process.terminate()
