@@ -9,11 +9,9 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute, Mount
-from starlette.staticfiles import StaticFiles
 
-from portal import ROOT, mail, test_clock
+from portal import assets, mail, test_clock
 from portal.account.routes import routes as account_routes
 from portal.auth.routes import routes as auth_routes
 from portal.db import Database
@@ -23,8 +21,6 @@ from portal.i18n import LocaleMiddleware
 from portal.request_guard import RequestGuard
 from portal.settings import Settings
 from portal.subscriptions.routes import routes as subscription_routes
-
-HTMX_DIR = ROOT / "node_modules" / "htmx.org" / "dist"
 
 
 async def _follow_test_clock(db: Database) -> None:
@@ -38,6 +34,8 @@ async def _follow_test_clock(db: Database) -> None:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     db = Database(settings.database_url)
+    if settings.debug:
+        assets.Assets.watch = True
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -62,9 +60,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *subscription_routes,
         # Static files only are compressed: pages carry CSRF tokens next to what the visitor
         # typed, which compression would leak to an eavesdropper (BREACH).
-        Mount("/static/vendor/htmx", GZipMiddleware(StaticFiles(directory=HTMX_DIR)),
-              name="htmx"),
-        Mount("/static", GZipMiddleware(StaticFiles(directory=ROOT / "static")), name="static"),
+        Mount("/static/vendor/htmx", assets.of("htmx"), name="htmx"),
+        Mount("/static", assets.of("static"), name="static"),
     ]
     if settings.debug:
         routes += dev_routes

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlencode
@@ -10,9 +12,10 @@ from urllib.parse import urlencode
 import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
+from starlette.routing import Router
 from starlette.templating import Jinja2Templates
 
-from portal import ROOT, i18n, notices
+from portal import ROOT, assets, i18n, notices
 from portal.htmx import HtmxDetails
 from portal.merchant.branding import Branding
 from portal.security import csp_nonce
@@ -41,9 +44,34 @@ def _environment() -> jinja2.Environment:
 
 
 def path_for(request: Request, name: str, /, **path_params: Any) -> str:
-    """A path on this site (never a full URL built from the Host header)."""
-    path = request.app.url_path_for(name, **path_params)
-    return str(request.scope.get("root_path", "")) + str(path)
+    """A path on this site (never a full URL built from the Host header); a static file's
+    is its fingerprinted one (assets.py)."""
+    if name in assets.DIRECTORIES and "path" in path_params:
+        path_params["path"] = assets.of(name).fingerprinted(path_params["path"])
+    try:
+        path = _route_path(request.app.router, name, tuple(sorted(path_params.items())))
+    except TypeError:  # a value that cannot be a cache key
+        path = str(request.app.url_path_for(name, **path_params))
+    return str(request.scope.get("root_path", "")) + path
+
+
+@lru_cache(maxsize=4096)
+def _route_path(router: Router, name: str, params: tuple[tuple[str, Any], ...]) -> str:
+    """Routes do not change once the app runs, and Starlette's lookup tries every route in
+    turn, raising an exception for each that does not match."""
+    return str(router.url_path_for(name, **dict(params)))
+
+
+def _static_images(branding: Branding) -> Branding:
+    """Branding images that are our own static files, at their fingerprinted paths."""
+    static = assets.of("static")
+
+    def local(url: str | None) -> str | None:
+        if url is None or not url.startswith("/static/"):
+            return url
+        return "/static/" + static.fingerprinted(url.removeprefix("/static/"))
+
+    return replace(branding, logo_url=local(branding.logo_url), icon_url=local(branding.icon_url))
 
 
 @jinja2.pass_context
@@ -80,7 +108,7 @@ def base_context(request: Request) -> dict[str, Any]:
         "html_lang": i18n.get_locale().replace("_", "-"),
         "languages": _language_links(request),
         "configuration": configuration,
-        "branding": Branding.of(configuration),
+        "branding": _static_images(Branding.of(configuration)),
         "csp_nonce": csp_nonce(request.scope),
         "htmx": HtmxDetails.from_request(request),
         "debug": settings.debug,
