@@ -17,7 +17,6 @@ from portal.auth.routes import routes as auth_routes
 from portal.db import Database
 from portal.dev.routes import routes as dev_routes
 from portal.errors import PortalError, handle_error
-from portal.i18n import LocaleMiddleware
 from portal.request_guard import RequestGuard
 from portal.settings import Settings
 from portal.subscriptions.routes import routes as subscription_routes
@@ -69,8 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[
-            # The locale first: refusals are pages in the visitor's language too.
-            Middleware(LocaleMiddleware, secure=settings.https),
+            # One layer: the language (refusals are pages in it too), headers, CSRF, body cap.
             Middleware(RequestGuard, secret_key=settings.secret_key, base_url=settings.base_url,
                        max_body_bytes=settings.max_body_bytes),
         ],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import PurePosixPath
@@ -10,6 +10,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Router
@@ -20,12 +25,16 @@ from portal.htmx import HtmxDetails
 from portal.merchant.branding import Branding
 from portal.security import csp_nonce
 
+MAX_PATHS = 4096
 
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+
+def _environment(locale: str | None = None) -> jinja2.Environment:
+    """Templates with gettext at render time, or, given a locale, that locale's templates with
+    their constant messages translated when they are compiled (`PreTranslated`)."""
+    env = _Environment(
         loader=jinja2.FileSystemLoader(ROOT / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", *([PreTranslated] if locale else [])],
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
@@ -40,7 +49,72 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(i18n.FILTERS)
     env.globals["url_for"] = url_for
+    env.globals[PreTranslated.FORMAT] = _format
+    env.extend(pretranslate_locale=locale)
     return env
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """`row.column` on a dict row, found directly: Jinja tries the attribute first, and
+        the AttributeError it catches for every column shown costs more than the lookup.
+        The answer is Jinja's: a dict's own attributes (`items`) still come first."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
+class PreTranslated(Extension):
+    """`_("Billing")` becomes the translated text itself when the template is compiled, and
+    `_("%(amount)s per month", amount=…)` a formatting of the translated text: one template
+    per language, without a gettext call per message per render (the render's largest cost
+    after the markup itself). Messages that are not a literal (`_(error.title)`) and plurals
+    stay gettext calls. The result is what Jinja's newstyle gettext gives."""
+
+    FORMAT = "_pretranslated_format"
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        locale: str = self.environment.pretranslate_locale  # type: ignore[attr-defined]
+        catalogue = i18n.translations(locale)
+        previous: Token | None = None
+        for token in stream:
+            if (token.type == "name" and token.value in ("_", "gettext")
+                    and (previous is None or previous.type != "dot")
+                    and stream.current.type == "lparen" and stream.look().type == "string"):
+                yield from self._translated(token, stream, catalogue)
+                previous = None
+                continue
+            previous = token
+            yield token
+
+    def _translated(self, name: Token, stream: TokenStream, catalogue: Any) -> Iterator[Token]:
+        lparen = next(stream)
+        message = next(stream)
+        text = catalogue.gettext(message.value)
+        line = message.lineno
+        if stream.current.type == "rparen":  # no variables: the message is the output
+            next(stream)
+            yield from (Token(line, "lparen", "("), Token(line, "string", text % {}),
+                        Token(line, "pipe", "|"), Token(line, "name", "safe"),
+                        Token(line, "rparen", ")"))
+        elif stream.current.type == "comma":  # variables: formatted at render time
+            yield from (Token(name.lineno, "name", self.FORMAT), lparen,
+                        Token(line, "string", text))
+        else:  # an expression (`_("a" ~ b)`): as it was
+            yield from (name, lparen, message)
+
+
+@jinja2.pass_eval_context
+def _format(eval_ctx: EvalContext, message: str, /, **variables: Any) -> str:
+    """The formatting half of Jinja's newstyle gettext."""
+    text = Markup(message) if eval_ctx.autoescape else message  # noqa: S704 - as Jinja: ours
+    return text % variables
 
 
 def path_for(request: Request, name: str, /, **path_params: Any) -> str:
@@ -55,11 +129,17 @@ def path_for(request: Request, name: str, /, **path_params: Any) -> str:
     return str(request.scope.get("root_path", "")) + path
 
 
-@lru_cache(maxsize=4096)
 def _route_path(router: Router, name: str, params: tuple[tuple[str, Any], ...]) -> str:
     """Routes do not change once the app runs, and Starlette's lookup tries every route in
-    turn, raising an exception for each that does not match."""
-    return str(router.url_path_for(name, **dict(params)))
+    turn, raising an exception for each that does not match: remember the answers."""
+    cache: dict[Any, str] = router.__dict__.setdefault("portal_paths", {})
+    key = (name, params)
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= MAX_PATHS:  # ids in paths: keep the memory bounded
+            cache.clear()
+        found = cache[key] = str(router.url_path_for(name, **dict(params)))
+    return found
 
 
 def _static_images(branding: Branding) -> Branding:
@@ -80,6 +160,15 @@ def url_for(context: Mapping[str, Any], name: str, /, **path_params: Any) -> str
 
 
 templates = Jinja2Templates(env=_environment())
+"""gettext at render time (emails, rendered in the recipient's language)."""
+_by_locale: dict[str, jinja2.Environment] = {}
+
+
+def _templates_in(locale: str) -> jinja2.Environment:
+    env = _by_locale.get(locale)
+    if env is None:
+        env = _by_locale[locale] = _environment(locale)
+    return env
 
 
 def _language_links(request: Request) -> list[tuple[str, str, str]]:
@@ -88,7 +177,13 @@ def _language_links(request: Request) -> list[tuple[str, str, str]]:
     The links are query-only relative references (`?…&locale=fr`): a browser resolves them
     against the page's own address, so no path trick (`//host`, `/\\host`, encoded slashes)
     can turn them into links to another site."""
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "locale"]
+    return _links_for(request.scope["query_string"])
+
+
+@lru_cache(maxsize=256)
+def _links_for(query_string: bytes) -> list[tuple[str, str, str]]:
+    """Links depend on the query alone, and most pages have none (templates only read it)."""
+    params = [(k, v) for k, v in QueryParams(query_string).multi_items() if k != "locale"]
     return [(code, name, f"?{urlencode([*params, ('locale', code)])}")
             for code, name in i18n.language_names().items()]
 
@@ -147,15 +242,13 @@ def render(
     page = not PurePosixPath(name).name.startswith("_")
     if page:
         ctx["notice"] = notices.pending(request)
-    response = templates.TemplateResponse(
-        request, name, ctx, status_code=status_code, headers=dict(headers or {})
-    )
+    template = _templates_in(i18n.get_locale()).get_template(name)
+    response = HTMLResponse(template.render(ctx), status_code=status_code, headers={
+        **(headers or {}), "vary": "HX-Request", "cache-control": "no-store"})
     if page:
         notices.clear(request, response)
     if page and htmx.partial and htmx.target == "page":
         # The language switcher: the address bar shows what reloads this page in the new
         # language, with what the page's forms sent. Query-only, like the links themselves.
         response.headers["hx-replace-url"] = f"?{urlencode(request.query_params.multi_items())}"
-    response.headers["vary"] = "HX-Request"
-    response.headers["cache-control"] = "no-store"
     return response
