@@ -1,5 +1,6 @@
-"""The benchmark's data at scale: 100,000 customers, each with a card, a subscription and an
-invoice, plus one customer (`cus_b0`) with 10,000 invoices.
+"""The benchmark's data at scale: 100,000 customers, each with a card, a subscription and
+ten monthly invoices, plus one customer (`cus_b0`) with 10,000 invoices: DESIGN.md wants the
+same latency for a customer with 10 invoices and one with 10,000.
 
 Built with bulk inserts (the driver's executemany per chunk, all in one transaction), and kept: a
 marker row records what was built, so a later run reuses a database that is up to date (same
@@ -32,10 +33,12 @@ from portal.tables import (
     subscriptions,
 )
 
-DATA_VERSION = 2  # bump when what build() writes changes
+DATA_VERSION = 3  # bump when what build() writes changes
 MAX_AGE = 7 * 86400
 CHUNK = 5000
 HEAVY_INVOICES = 10_000
+INVOICES = 10  # per customer
+MONTH = 30 * 86400
 MARKER = "bench_marker"
 
 
@@ -97,7 +100,8 @@ async def _build(url: str, count: int) -> None:
         await _catalog(conn, now)
         for table, rows in _customer_rows(count, now):
             await _insert(conn, table, rows)
-        heavy = [_invoice(f"in_h{k}", "cus_b0", now - k * 3600) for k in range(HEAVY_INVOICES)]
+        heavy = [_invoice(f"in_h{k}", "cus_b0", now - MONTH * INVOICES - k * 3600)
+                 for k in range(HEAVY_INVOICES)]
         await _insert(conn, invoices, heavy)
         await _insert(conn, invoice_lines, [
             {"id": f"il_{row['id']}", "invoice_id": row["id"], "amount": 4900, "quantity": 1,
@@ -149,7 +153,9 @@ def _customer_rows(count: int, now: int) -> Iterator[tuple[Table, list[dict[str,
     yield subscription_items, [
         {"id": f"si_b{i}", "subscription_id": f"sub_b{i}", "price_id": "price_bench",
          "quantity": 1, "created": now} for i in ids]
-    yield invoices, [_invoice(f"in_b{i}", f"cus_b{i}", now) for i in ids]
+    for month in range(INVOICES):
+        yield invoices, [_invoice(f"in_b{i}_{month}", f"cus_b{i}", now - month * MONTH)
+                         for i in ids]
 
 
 def _invoice(invoice_id: str, customer_id: str, created: int) -> dict[str, Any]:

@@ -2,11 +2,15 @@
 
     .venv/bin/python -m tests.benchmark [--databases sqlite,postgresql] [--seconds 5] …
 
-For each database: builds (or reuses) 100,000 customers plus one with 10,000 invoices
-(tests/bench_data.py), serves the portal with one uvicorn process and, beside it, a bare
-Starlette app rendering the overview's HTML from a template, then measures both with `wrk`
-in alternating rounds (the same machine load for both). Prints req/s, p50/p99 latency, SQL
-statements per page and the ratio to the bare route, each the median of the rounds.
+For each database: builds (or reuses) 100,000 customers with 10 invoices each, plus one with
+10,000 invoices (tests/bench_data.py), serves the portal with one uvicorn process and, beside
+it, a bare Starlette app rendering the overview's HTML from a template, then measures both
+with `wrk` in alternating rounds (the same machine load for both). Prints req/s, p50/p99
+latency, SQL statements per page and the ratio to the bare route, each the median of the
+rounds.
+
+The bare app runs twice: as uvicorn runs it by default, which is how `portal serve` runs
+the portal (with an access log line per request), and without the access log.
 
 An in-process Python client saturates near 700 requests/s and hides the gap: wrk does not.
 PostgreSQL is measured when it is reachable (`--postgresql-url`), SQLite always.
@@ -131,7 +135,7 @@ def _serve(args: list[str], env: dict[str, str], probe: str) -> subprocess.Popen
     sys.exit(f"the server did not start: {' '.join(args)}")
 
 
-def _targets(settings: Settings, folder: str, bare_url: str) -> list[Target]:
+def _targets(settings: Settings, folder: str, bare_url: str, quiet_url: str) -> list[Target]:
     typical, typical_sql, page = asyncio.run(_signed_in(settings, "cus_b777"))
     heavy, heavy_sql, _ = asyncio.run(_signed_in(settings, "cus_b0"))
     Path(folder, "page.html").write_text(page.replace("{", "{{ '{' }}"))
@@ -140,27 +144,34 @@ def _targets(settings: Settings, folder: str, bare_url: str) -> list[Target]:
     overview = f"{settings.base_url}/p/"
     return [
         Target("bare Starlette, same HTML", bare_url, [], 0),
-        Target("overview, typical customer", overview, [f"Cookie: {typical}"], typical_sql),
+        Target("bare, no access log", quiet_url, [], 0),
+        Target("overview, 10 invoices (typical)", overview, [f"Cookie: {typical}"], typical_sql),
         Target("overview, 10,000 invoices", overview, [f"Cookie: {heavy}"], heavy_sql),
         Target(f"static {css}", f"{settings.base_url}{css}", [], 0),
     ]
 
 
 def measure(url: str, options: argparse.Namespace, wrk: Wrk) -> None:
-    print(f"\n== {url.split('://')[0]}: {options.customers:,} customers + one with "
-          f"{bench_data.HEAVY_INVOICES:,} invoices, {bench_data.ensure(url, options.customers)}")
-    port, bare_port = free_port(), free_port()
+    print(f"\n== {url.split('://')[0]}: {options.customers:,} customers with "
+          f"{bench_data.INVOICES} invoices + one with {bench_data.HEAVY_INVOICES:,}, "
+          f"{bench_data.ensure(url, options.customers)}")
+    port, bare_port, quiet_port = free_port(), free_port(), free_port()
     settings = Settings(database_url=url, secret_key=SECRET, base_url=f"http://127.0.0.1:{port}")
     folder = tempfile.mkdtemp()
-    targets = _targets(settings, folder, f"http://127.0.0.1:{bare_port}/")
+    targets = _targets(settings, folder, f"http://127.0.0.1:{bare_port}/",
+                       f"http://127.0.0.1:{quiet_port}/")
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET,
            "BASE_URL": settings.base_url, "PYTHONPATH": folder}
     env.pop("DEBUG", None)
     servers = [
         _serve([sys.executable, "-m", "portal", "serve", "--port", str(port)], env,
                targets[-1].url),
-        _serve([sys.executable, "-m", "uvicorn", "bare:app", "--port", str(bare_port),
-                "--log-level", "warning"], env, targets[0].url),
+        # Served as `portal serve` serves the portal: uvicorn's defaults, access log included
+        # (it costs a quarter of the bare route's time); and once more without it.
+        _serve([sys.executable, "-m", "uvicorn", "bare:app", "--port", str(bare_port)], env,
+               targets[0].url),
+        _serve([sys.executable, "-m", "uvicorn", "bare:app", "--port", str(quiet_port),
+                "--no-access-log"], env, targets[1].url),
     ]
     try:
         for target in targets:
@@ -182,14 +193,19 @@ def _median(results: list[Result]) -> Result:
 
 def _report(targets: list[Target], rounds: dict[str, list[Result]]) -> None:
     bare = _median(rounds[targets[0].name]).rps
-    print(f"{'page':44} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'SQL':>4} {'× bare':>7}")
+    quiet = _median(rounds[targets[1].name]).rps
+    print(f"{'page':44} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'SQL':>4} {'× bare':>7} "
+          f"{'× no log':>8}")
     for target in targets:
         result = _median(rounds[target.name])
         print(f"{target.name[:44]:44} {result.rps:7.0f} {result.p50_ms:7.1f} "
-              f"{result.p99_ms:7.1f} {target.statements:4} {result.rps / bare:7.2f}")
-    spread = ", ".join(f"{result.rps:.0f}" for result in rounds[targets[1].name])
-    print(f"(median of {len(rounds[targets[0].name])} rounds; overview rounds: {spread} req/s; "
-          f"load average {os.getloadavg()[0]:.2f})")
+              f"{result.p99_ms:7.1f} {target.statements:4} {result.rps / bare:7.2f} "
+              f"{result.rps / quiet:8.2f}")
+    overview = [_median(rounds[target.name]).rps for target in targets[2:4]]
+    spread = ", ".join(f"{result.rps:.0f}" for result in rounds[targets[2].name])
+    print(f"10,000 invoices / 10: {overview[1] / overview[0]:.2f}; median of "
+          f"{len(rounds[targets[0].name])} rounds (overview rounds: {spread} req/s); load "
+          f"average {os.getloadavg()[0]:.2f}")
 
 
 def _reachable(url: str) -> bool:
