@@ -25,6 +25,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +75,13 @@ def _row(record: Any) -> Row:
 
 def prefixed(row: Row, prefix: str) -> Row:
     """The columns of a joined table that a query labelled `<prefix><column>`."""
-    return {key.removeprefix(prefix): value for key, value in row.items()
-            if key.startswith(prefix)}
+    return {short: row[key] for key, short in _prefixed_keys(tuple(row), prefix)}
+
+
+@lru_cache(maxsize=256)
+def _prefixed_keys(keys: tuple[str, ...], prefix: str) -> tuple[tuple[str, str], ...]:
+    """A statement's rows share their columns: which to take is worked out once per shape."""
+    return tuple((key, key.removeprefix(prefix)) for key in keys if key.startswith(prefix))
 
 
 def new_id(prefix: str) -> str:

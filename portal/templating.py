@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from functools import lru_cache
-from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlencode
 
@@ -144,6 +143,9 @@ def _route_path(router: Router, name: str, params: tuple[tuple[str, Any], ...]) 
 
 def _static_images(branding: Branding) -> Branding:
     """Branding images that are our own static files, at their fingerprinted paths."""
+    if not any(url and url.startswith("/static/")
+               for url in (branding.logo_url, branding.icon_url)):
+        return branding
     static = assets.of("static")
 
     def local(url: str | None) -> str | None:
@@ -239,7 +241,7 @@ def render(
     if partial is not None and htmx.partial and htmx.target not in (None, "page"):
         name = partial
     # A one-time notice waits for the next page, not for a partial of the one before.
-    page = not PurePosixPath(name).name.startswith("_")
+    page = not name.rpartition("/")[2].startswith("_")
     if page:
         ctx["notice"] = notices.pending(request)
     template = _templates_in(i18n.get_locale()).get_template(name)
