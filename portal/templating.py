@@ -72,9 +72,10 @@ class _Environment(jinja2.Environment):
 class PreTranslated(Extension):
     """`_("Billing")` becomes the translated text itself when the template is compiled, and
     `_("%(amount)s per month", amount=…)` a formatting of the translated text: one template
-    per language, without a gettext call per message per render (the render's largest cost
-    after the markup itself). Messages that are not a literal (`_(error.title)`) and plurals
-    stay gettext calls. The result is what Jinja's newstyle gettext gives."""
+    per language, without a gettext call per message per render (two context calls, a
+    catalogue lookup and a Markup format each: a quarter of the overview's time in process).
+    Messages that are not a literal (`_(error.title)`) and plurals stay gettext calls. The
+    result is what Jinja's newstyle gettext gives."""
 
     FORMAT = "_pretranslated_format"
 
@@ -245,8 +246,9 @@ def render(
     if page:
         ctx["notice"] = notices.pending(request)
     template = _templates_in(i18n.get_locale()).get_template(name)
+    fixed = {"vary": "HX-Request", "cache-control": "no-store"}
     response = HTMLResponse(template.render(ctx), status_code=status_code, headers={
-        **(headers or {}), "vary": "HX-Request", "cache-control": "no-store"})
+        **{k: v for k, v in (headers or {}).items() if k.lower() not in fixed}, **fixed})
     if page:
         notices.clear(request, response)
     if page and htmx.partial and htmx.target == "page":
