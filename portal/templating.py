@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
@@ -57,6 +57,13 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 class _Environment(jinja2.Environment):
+    def make_globals(self, d: Mapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A template's globals as one dict rather than Jinja's ChainMap over the
+        environment's: every render and macro import looks names up in them and copies
+        them, and a ChainMap does each in Python. The same names and values: the globals
+        are all set before the first template loads and never change."""
+        return {**self.globals, **(d or {})}
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         """`row.column` on a dict row, found directly: Jinja tries the attribute first, and
         the AttributeError it catches for every column shown costs more than the lookup.
