@@ -7,6 +7,8 @@ the plain path for what cannot be cached (DDL, `IN` lists whose length varies)."
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from databases.backends.postgres import PostgresBackend, PostgresConnection
@@ -20,10 +22,84 @@ from sqlalchemy.sql.ddl import DDLElement
 MAX_SHAPES = 2000
 
 
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A compiled statement ready to hand to the driver itself: its SQL in the driver's
+    parameter style, how values become its positional arguments, and how its rows become
+    dicts (each column through its type's result processing: JSON, booleans)."""
+
+    sql: str
+    binds: tuple[tuple[str, Processor | None], ...]  # in placeholder order
+    defaults: Mapping[str, Any]  # values the statement carries itself (literals)
+    names: tuple[str, ...]
+    decoders: tuple[tuple[int, str, Processor], ...]  # columns with result processing
+    is_select: bool
+
+    @classmethod
+    def of(cls, compiled: SQLCompiler, dialect: Dialect) -> Plan:
+        defaults = compiled.construct_params(_check=False)
+        processors: dict[str, Any] = compiled._bind_processors  # type: ignore[assignment]
+        if compiled.positional:
+            order = list(compiled.positiontup or ())
+            sql = compiled.string
+        else:  # asyncpg: numbered placeholders ($1) for pyformat's named ones
+            order = sorted(defaults)
+            sql = compiled.string % {key: f"${i}" for i, key in enumerate(order, start=1)}
+        columns = [(entry.keyname, entry.type._cached_result_processor(dialect, None))
+                   for entry in compiled._result_columns]
+        return cls(sql, tuple((key, processors.get(key)) for key in order), defaults,
+                   tuple(name for name, _ in columns),
+                   tuple((i, name, process) for i, (name, process) in enumerate(columns)
+                         if process is not None),
+                   bool(getattr(compiled.statement, "is_select", False)))
+
+    def args(self, values: Mapping[str, Any]) -> list[Any]:
+        out = []
+        for key, process in self.binds:
+            value = values[key] if key in values else self.defaults[key]
+            out.append(value if process is None else process(value))
+        return out
+
+    def row(self, values: Sequence[Any]) -> dict[str, Any]:
+        row = dict(zip(self.names, values, strict=True))
+        for index, name, process in self.decoders:
+            value = values[index]
+            if isinstance(value, (int, str, float)):  # asyncpg decodes some types itself
+                row[name] = process(value)
+        return row
+
+
+class Statement:
+    """A hot statement built once at import, with `bindparam`s for what changes per call.
+
+    Building a `select(...)` and generating its cache key cost more than running a small
+    query; a Statement is compiled once per dialect and then only gets values."""
+
+    __slots__ = ("_plans", "query")
+
+    def __init__(self, query: ClauseElement) -> None:
+        self.query = query
+        self._plans: dict[str, Plan] = {}
+
+    def plan(self, dialect: Dialect) -> Plan:
+        found = self._plans.get(dialect.name)
+        if found is None:
+            compiled = dialect.statement_compiler(
+                dialect, self.query, compile_kwargs={"render_postcompile": True})
+            assert not any(bind.expanding for bind in compiled.binds.values()), \
+                "IN lists vary in length: not for a Statement"
+            found = self._plans[dialect.name] = Plan.of(compiled, dialect)
+        return found
+
+
 class StatementCache:
     def __init__(self) -> None:
         self._compiled: dict[Any, SQLCompiler] = {}
         self.shapes: dict[int, list[tuple[str, Any]]] = {}
+        self._plans: dict[int, Plan] = {}
 
     def lookup(self, query: ClauseElement, dialect: Dialect
                ) -> tuple[SQLCompiler, dict[str, Any]] | None:
@@ -38,12 +114,20 @@ class StatementCache:
             if len(self._compiled) >= MAX_SHAPES:
                 self._compiled.clear()
                 self.shapes.clear()
+                self._plans.clear()
             # SQLCompiler with its cache key, so later calls can hand in their own values.
             compiled = dialect.statement_compiler(
                 dialect, query, cache_key=key, compile_kwargs={"render_postcompile": True})
             self._compiled[key.key] = compiled
         params = compiled.construct_params(extracted_parameters=key.bindparams)
         return compiled, dict(params or {})
+
+    def plan(self, compiled: SQLCompiler, dialect: Dialect) -> Plan:
+        """The Plan of a statement this cache compiled (kept with it)."""
+        plan = self._plans.get(id(compiled))
+        if plan is None:
+            plan = self._plans[id(compiled)] = Plan.of(compiled, dialect)
+        return plan
 
     def shape(self, compiled: SQLCompiler, dialect: Dialect) -> list[tuple[str, Any]]:
         """(name, result processor) of each column a cached statement returns."""
@@ -131,6 +215,17 @@ class CachedSQLiteBackend(SQLiteBackend):
         super().__init__(*args, **kwargs)
         self._cache = StatementCache()
 
+    def plan(self, query: ClauseElement) -> tuple[Plan, list[Any]]:
+        """A statement's Plan (cached by shape when it can be) and this call's arguments."""
+        found = self._cache.lookup(query, self._dialect)
+        if found is None:
+            compiled = self._dialect.statement_compiler(
+                self._dialect, query, compile_kwargs={"render_postcompile": True})
+            plan = Plan.of(compiled, self._dialect)
+            return plan, plan.args({})
+        plan = self._cache.plan(found[0], self._dialect)
+        return plan, plan.args(found[1])
+
     def connection(self) -> SQLiteConnection:
         connection = CachedSQLiteConnection(self._pool, self._dialect)
         connection.cache = self._cache
@@ -167,6 +262,11 @@ class CachedPostgresBackend(PostgresBackend):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._cache = StatementCache()
+
+    def pool(self) -> Any:
+        """asyncpg's pool, for Statements (db.py)."""
+        assert self._pool is not None, "not connected"
+        return self._pool
 
     def connection(self) -> PostgresConnection:
         connection = CachedPostgresConnection(self, self._dialect)

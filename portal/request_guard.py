@@ -1,11 +1,15 @@
-"""The one layer in front of every route: security headers on every answer, and for unsafe
-requests our own origin, a body within the cap and a valid CSRF token.
+"""The one layer in front of every route: the request's language, security headers on every
+answer, and for unsafe requests our own origin, a body within the cap and a valid CSRF token.
+
+One pure-ASGI layer rather than one per concern: each layer costs a wrapped `send` and its
+own parsing of the same headers on every request, static files included.
 
 CSRF tokens are a signed double submit: the `csrftoken` cookie holds a value signed with the
 server secret, and an unsafe request must repeat it in the `csrftoken` form field or the
 `x-csrftoken` header (htmx sends it from `hx-headers` on <body>). There are no exceptions for
 requests without cookies or with an Authorization header: browsers attach neither on their
 own to a forged form, but a route that trusts them would be one mistake away from a hole.
+A safe request's cookie is checked only when a page asks for the token.
 
 Refusals (403, 413) are answered here, before any route runs or any body is parsed, through
 the one error renderer, so they carry the same page, headers and language as every error.
@@ -17,19 +21,21 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from itsdangerous import BadSignature
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal import i18n
 from portal.errors import CsrfFailed, PortalError, RequestTooLarge
-from portal.security import cookie_name, new_token, same, security_headers, signer
+from portal.security import cookie_name, csp_nonce, new_token, same, security_headers, signer
 from portal.web.errors import handle_error
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FIELD = "csrftoken"
 HEADER = "x-csrftoken"
 TokenGetter = Callable[[], str]
+MAX_VERIFIED = 10_000
 
 
 class RequestGuard:
@@ -42,35 +48,35 @@ class RequestGuard:
         parts = urlsplit(base_url)
         self.base_origin = f"{parts.scheme}://{parts.netloc}"
         self.max_body_bytes = max_body_bytes
+        self._verified: dict[str, bool] = {}
+        self._headers = _SecurityHeaders(https=self.https)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        known = self._cookie_token(headers)
-        token = known or self.signer.dumps(new_token(16))
-        hand_out = False
-
-        def csrftoken() -> str:
-            """For templates; a visitor without a valid cookie gets one with this response."""
-            nonlocal hand_out
-            hand_out = known is None
-            return token
-
-        scope["csrftoken"] = csrftoken
+        cookies = cookie_parser(headers.get("cookie", ""))
+        locale, chosen = i18n.locale_of(scope["query_string"], cookies,
+                                        headers.get("accept-language"))
+        i18n.set_locale(locale)
+        scope.setdefault("state", {})["locale"] = locale
+        csrf = _Token(self, cookies.get(self.cookie))
+        scope["csrftoken"] = csrf
 
         async def send_guarded(message: Message) -> None:
             if message["type"] == "http.response.start":
-                out = MutableHeaders(scope=message)
-                for name, value in security_headers(scope, https=self.https).items():
-                    out.setdefault(name, value)
-                if hand_out:
-                    out.append("set-cookie", self._cookie_header(token))
+                extra = self._headers.for_response(scope, message)
+                if csrf.hand_out:
+                    extra.append((b"set-cookie", self._cookie_header(csrf()).encode()))
+                if chosen:
+                    extra.append((b"set-cookie", i18n.locale_cookie(
+                        locale, secure=self.https).encode("latin-1")))
+                message["headers"] = [*message.get("headers", ()), *extra]
             await send(message)
 
         try:
-            body = await self._admit(scope, headers, receive, known)
+            body = await self._admit(scope, headers, receive, csrf)
         except (CsrfFailed, RequestTooLarge) as refusal:
             response = await handle_error(Request(scope, receive), refusal)
             await response(scope, receive, send_guarded)
@@ -83,7 +89,7 @@ class RequestGuard:
             await self.app(scope, _replay(body, receive), send_guarded)
 
     async def _admit(self, scope: Scope, headers: Headers, receive: Receive,
-                     known: str | None) -> bytes | None:
+                     csrf: _Token) -> bytes | None:
         """The body of an unsafe request that passes every check (None for safe methods, whose
         body is left unread); a refusal is raised."""
         if self._declared_too_large(headers):
@@ -93,21 +99,32 @@ class RequestGuard:
         if not self._same_origin(scope, headers):
             raise CsrfFailed()
         body = await self._read_body(receive)
+        known = csrf.known()
         if known is None or not await self._carries(scope, headers, body, known):
             raise CsrfFailed()
         return body
 
     # -- The token ---------------------------------------------------------------------------
 
-    def _cookie_token(self, headers: Headers) -> str | None:
-        value = cookie_parser(headers.get("cookie", "")).get(self.cookie)
+    def verified(self, value: str | None) -> str | None:
+        """The cookie's token if its signature is ours. The answer for a value never changes,
+        and a browser sends the same value with every request: remembered (bounded)."""
         if not value:
             return None
-        try:
-            self.signer.loads(value)
-        except BadSignature:
-            return None
-        return value
+        valid = self._verified.get(value)
+        if valid is None:
+            try:
+                self.signer.loads(value)
+                valid = True
+            except BadSignature:
+                valid = False
+            if len(self._verified) >= MAX_VERIFIED:
+                self._verified.clear()
+            self._verified[value] = valid
+        return value if valid else None
+
+    def new_token(self) -> str:
+        return self.signer.dumps(new_token(16))
 
     def _cookie_header(self, token: str) -> str:
         # A browser-session cookie; JavaScript never reads it (pages carry the token).
@@ -207,3 +224,49 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 async def _nothing_more() -> Message:
     return {"type": "http.disconnect"}
+
+
+class _Token:
+    """The CSRF token getter templates call (`csrftoken()`): the cookie is checked, or a new
+    token made, only when a page asks. A visitor without a valid cookie gets one with the
+    response."""
+
+    __slots__ = ("_cookie", "_guard", "_token", "hand_out")
+
+    def __init__(self, guard: RequestGuard, cookie: str | None) -> None:
+        self._guard = guard
+        self._cookie = cookie
+        self._token: str | None = None
+        self.hand_out = False
+
+    def known(self) -> str | None:
+        return self._guard.verified(self._cookie)
+
+    def __call__(self) -> str:
+        if self._token is None:
+            known = self.known()
+            self.hand_out = known is None
+            self._token = known or self._guard.new_token()
+        return self._token
+
+
+class _SecurityHeaders:
+    """security.security_headers() as bytes, built once: only the CSP nonce changes."""
+
+    NONCE = "portal-nonce-placeholder"
+
+    def __init__(self, *, https: bool) -> None:
+        template = security_headers({"state": {"csp_nonce": self.NONCE}}, https=https)
+        self._fixed = [(name.encode(), value.encode()) for name, value in template.items()
+                       if self.NONCE not in value]
+        self._with_nonce = [(name.encode(), value.split(self.NONCE)) for name, value
+                            in template.items() if self.NONCE in value]
+
+    def for_response(self, scope: Scope, message: Message) -> list[tuple[bytes, bytes]]:
+        """The headers the response does not set itself."""
+        present = {name.lower() for name, _ in message.get("headers", ())}
+        nonce = csp_nonce(scope)
+        out = [(name, value) for name, value in self._fixed if name not in present]
+        out += [(name, nonce.join(parts).encode()) for name, parts in self._with_nonce
+                if name not in present]
+        return out

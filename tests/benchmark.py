@@ -1,47 +1,45 @@
-"""Load benchmark of the signed-in overview, against a bare Starlette route.
+"""Load benchmark of the signed-in overview against a bare Starlette route, driven by `wrk`.
 
-    .venv/bin/python -m tests.benchmark [--database-url URL] [--customers 100000]
+    .venv/bin/python -m tests.benchmark [--databases sqlite,postgresql] [--seconds 5] …
 
-Builds a database at scale (100,000 customers, each with a subscription and an invoice, plus
-one customer with 10,000 invoices), serves the portal with uvicorn, serves a bare Starlette
-app rendering a template of the same size, and drives both with the same load generator.
-Prints requests per second, p50/p99 latency and SQL statements per page.
+For each database: builds (or reuses) 100,000 customers with 10 invoices each, plus one with
+10,000 invoices (tests/bench_data.py), serves the portal with one uvicorn process and, beside
+it, a bare Starlette app rendering the overview's HTML from a template, then measures both
+with `wrk` in alternating rounds (the same machine load for both). Prints req/s, p50/p99
+latency, SQL statements per page and the ratio to the bare route, each the median of the
+rounds.
+
+The bare app runs twice: as uvicorn runs it by default, which is how `portal serve` runs
+the portal (with an access log line per request), and without the access log.
+
+An in-process Python client saturates near 700 requests/s and hides the gap: wrk does not.
+PostgreSQL is measured when it is reachable (`--postgresql-url`), SQLite always.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text
+from selectolax.lexbor import LexborHTMLParser
 
-from portal import clock, migrations
 from portal.app import create_app
 from portal.auth import sessions
-from portal.db import Database
 from portal.settings import Settings
-from portal.tables import (
-    customers,
-    invoice_lines,
-    invoices,
-    payment_methods,
-    portal_configurations,
-    prices,
-    products,
-    subscription_items,
-    subscriptions,
-)
+from tests import bench_data
 from tests.conftest import SECRET, free_port
 
-CHUNK = 2000
+POSTGRESQL_URL = "postgresql://postgres@127.0.0.1:5432/portal_bench"
 BARE_APP = '''
 from jinja2 import Environment, FileSystemLoader
 from starlette.applications import Starlette
@@ -52,66 +50,61 @@ async def page(request):
     return HTMLResponse(env.get_template("page.html").render(title="Billing"))
 app = Starlette(routes=[Route("/", page)])
 '''
+# wrk's summary as one JSON line (latencies in microseconds).
+WRK_REPORT = '''
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "seconds": %f, "p50": %d, "p99": %d, "bad_status": %d, "socket": %d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99),
+    e.status, e.connect + e.read + e.write + e.timeout))
+end
+'''
 
 
-async def build(url: str, count: int) -> None:
-    db = Database(url)
-    await db.connect()
-    now = clock.timestamp()
-    if not await db.fetch_val(text("SELECT count(*) FROM customers")):
-        await db.execute(products.insert().values(id="prod_bench", name="Team", active=True,
-                                                  metadata={}, livemode=False, created=now))
-        await db.execute(prices.insert().values(
-            id="price_bench", product_id="prod_bench", currency="eur", unit_amount=4900,
-            interval="month", interval_count=1, usage_type="licensed",
-            tax_behavior="unspecified", active=True, livemode=False, created=now))
-        await db.execute(portal_configurations.insert().values(
-            id="bpc_bench", active=True, is_default=True, business_profile={"name": "Bench"},
-            branding={}, features={}, login_page_enabled=False, secure_mode=False,
-            metadata={}, livemode=False, created=now, updated=now))
-        for start in range(0, count, CHUNK):
-            ids = range(start, min(start + CHUNK, count))
-            async with db.transaction():
-                await db.execute_many(customers.insert(), [
-                    {"id": f"cus_b{i}", "email": f"c{i}@example.com",
-                     "email_normalized": f"c{i}@example.com", "name": f"Customer {i}",
-                     "default_payment_method_id": f"pm_b{i}", "balance": 0, "metadata": {},
-                     "livemode": False, "created": now - i} for i in ids])
-                await db.execute_many(payment_methods.insert(), [
-                    {"id": f"pm_b{i}", "customer_id": f"cus_b{i}", "type": "card",
-                     "brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2040,
-                     "livemode": False, "created": now} for i in ids])
-                await db.execute_many(subscriptions.insert(), [
-                    {"id": f"sub_b{i}", "customer_id": f"cus_b{i}", "status": "active",
-                     "current_period_start": now - 86400, "current_period_end": now + 86400 * 29,
-                     "cancel_at_period_end": False, "collection_method": "charge_automatically",
-                     "version": 1, "metadata": {}, "livemode": False, "created": now}
-                    for i in ids])
-                await db.execute_many(subscription_items.insert(), [
-                    {"id": f"si_b{i}", "subscription_id": f"sub_b{i}", "price_id": "price_bench",
-                     "quantity": 1, "created": now} for i in ids])
-                await db.execute_many(invoices.insert(), [_invoice(f"in_b{i}", f"cus_b{i}", now)
-                                                          for i in ids])
-        heavy = [_invoice(f"in_h{k}", "cus_b0", now - k * 3600) for k in range(10_000)]
-        for start in range(0, len(heavy), CHUNK):
-            async with db.transaction():
-                await db.execute_many(invoices.insert(), heavy[start:start + CHUNK])
-                await db.execute_many(invoice_lines.insert(), [
-                    {"id": f"il_{row['id']}", "invoice_id": row["id"], "amount": 4900,
-                     "quantity": 1, "proration": False, "position": 0}
-                    for row in heavy[start:start + CHUNK]])
-    await db.disconnect()
+@dataclass
+class Target:
+    name: str
+    url: str
+    headers: list[str]
+    statements: int | None = None
 
 
-def _invoice(invoice_id: str, customer_id: str, created: int) -> dict[str, object]:
-    return {"id": invoice_id, "customer_id": customer_id, "subscription_id": None,
-            "number": invoice_id.upper(), "status": "paid", "currency": "eur", "subtotal": 4900,
-            "discount": 0, "tax": 0, "total": 4900, "amount_due": 4900, "amount_paid": 4900,
-            "attempt_count": 1, "livemode": False, "created": created, "paid_at": created}
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
 
 
-async def session_cookie(settings: Settings, customer_id: str) -> tuple[str, int, str]:
-    """A signed-in session, and how many SQL statements its overview takes (in process)."""
+class Wrk:
+    def __init__(self, threads: int, connections: int) -> None:
+        executable = shutil.which("wrk")
+        if executable is None:
+            sys.exit("wrk is not installed: `make bench` installs it (apt-get install wrk)")
+        self.executable = executable
+        self.threads, self.connections = threads, connections
+        self.script = Path(tempfile.mkdtemp(), "report.lua")
+        self.script.write_text(WRK_REPORT)
+
+    def run(self, target: Target, seconds: int) -> Result:
+        args = [self.executable, f"-t{self.threads}", f"-c{self.connections}",
+                f"-d{seconds}s", "-s", str(self.script), "--timeout", "10s"]
+        for header in ["Accept-Encoding: gzip, deflate, br", *target.headers]:
+            args += ["-H", header]
+        done = subprocess.run([*args, target.url], capture_output=True, text=True, check=True)
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+        if report["bad_status"] or report["socket"]:
+            sys.exit(f"{target.name}: {report['bad_status']} answers not 2xx/3xx, "
+                     f"{report['socket']} socket errors\n{done.stdout}")
+        return Result(report["requests"] / report["seconds"], report["p50"] / 1000,
+                      report["p99"] / 1000)
+
+
+async def _signed_in(settings: Settings, customer_id: str) -> tuple[str, int, str]:
+    """The Cookie header of a browser signed in as the customer (session and CSRF cookies),
+    the SQL statements their overview takes (counted in process, on a warm page) and the
+    page's HTML."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         db = app.state.db
@@ -119,92 +112,143 @@ async def session_cookie(settings: Settings, customer_id: str) -> tuple[str, int
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as client:
             await client.get(url.removeprefix(settings.base_url))
-            cookie = client.cookies["portal_session"]
             await client.get("/p/")
             before = db.query_count
             page = await client.get("/p/")
-            return cookie, db.query_count - before, page.text
+            assert page.status_code == 200, page.status_code
+            cookies = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+            return cookies, db.query_count - before, page.text
 
 
-async def load(url: str, cookie: str | None, seconds: float, concurrency: int
-               ) -> tuple[float, float, float]:
-    latencies: list[float] = []
-    deadline = time.perf_counter() + seconds
-    cookies = {"portal_session": cookie} if cookie else {}
-
-    async def user(client: httpx.AsyncClient) -> None:
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            response = await client.get(url, cookies=cookies)
-            assert response.status_code == 200, response.status_code
-            latencies.append(time.perf_counter() - started)
-
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(user(client) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
-    return (len(latencies) / elapsed, statistics.median(latencies) * 1000,
-            latencies[int(len(latencies) * 0.99)] * 1000)
-
-
-def serve(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def _serve(args: list[str], env: dict[str, str], probe: str) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-    for _ in range(200):
+    for _ in range(300):
         try:
-            httpx.get(f"http://127.0.0.1:{port}/static/css/portal.css", timeout=1)
+            httpx.get(probe, timeout=1)
             return process
         except httpx.TransportError:
+            if process.poll() is not None:
+                break
             time.sleep(0.1)
-    return process
+    process.kill()
+    sys.exit(f"the server did not start: {' '.join(args)}")
+
+
+def _targets(settings: Settings, folder: str, bare_url: str, quiet_url: str) -> list[Target]:
+    typical, typical_sql, page = asyncio.run(_signed_in(settings, "cus_b777"))
+    heavy, heavy_sql, _ = asyncio.run(_signed_in(settings, "cus_b0"))
+    Path(folder, "page.html").write_text(page.replace("{", "{{ '{' }}"))
+    Path(folder, "bare.py").write_text(BARE_APP.format(folder=folder))
+    stylesheet = LexborHTMLParser(page).css_first("link[rel=stylesheet]")
+    assert stylesheet is not None, "the overview links no stylesheet"
+    css = stylesheet.attributes["href"]
+    overview = f"{settings.base_url}/p/"
+    return [
+        Target("bare Starlette, same HTML", bare_url, [], 0),
+        Target("bare, no access log", quiet_url, [], 0),
+        Target("overview, 10 invoices (typical)", overview, [f"Cookie: {typical}"], typical_sql),
+        Target("overview, 10,000 invoices", overview, [f"Cookie: {heavy}"], heavy_sql),
+        Target(f"static {css}", f"{settings.base_url}{css}", [], 0),
+    ]
+
+
+def measure(url: str, options: argparse.Namespace, wrk: Wrk) -> None:
+    print(f"\n== {url.split('://')[0]}: {options.customers:,} customers with "
+          f"{bench_data.INVOICES} invoices + one with {bench_data.HEAVY_INVOICES:,}, "
+          f"{bench_data.ensure(url, options.customers)}")
+    port, bare_port, quiet_port = free_port(), free_port(), free_port()
+    settings = Settings(database_url=url, secret_key=SECRET, base_url=f"http://127.0.0.1:{port}")
+    folder = tempfile.mkdtemp()
+    targets = _targets(settings, folder, f"http://127.0.0.1:{bare_port}/",
+                       f"http://127.0.0.1:{quiet_port}/")
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET,
+           "BASE_URL": settings.base_url, "PYTHONPATH": folder}
+    env.pop("DEBUG", None)
+    servers = [
+        _serve([sys.executable, "-m", "portal", "serve", "--port", str(port)], env,
+               targets[-1].url),
+        # Served as `portal serve` serves the portal: uvicorn's defaults, access log included
+        # (it costs a quarter of the bare route's time); and once more without it.
+        _serve([sys.executable, "-m", "uvicorn", "bare:app", "--port", str(bare_port)], env,
+               targets[0].url),
+        _serve([sys.executable, "-m", "uvicorn", "bare:app", "--port", str(quiet_port),
+                "--no-access-log"], env, targets[1].url),
+    ]
+    try:
+        for target in targets:
+            wrk.run(target, 2)  # warm up
+        rounds: dict[str, list[Result]] = {target.name: [] for target in targets}
+        for _ in range(options.rounds):
+            for target in targets:
+                rounds[target.name].append(wrk.run(target, options.seconds))
+    finally:
+        for process in servers:
+            process.terminate()
+            process.wait(timeout=10)
+    _report(targets, rounds)
+
+
+def _median(results: list[Result]) -> Result:
+    return sorted(results, key=lambda result: result.rps)[len(results) // 2]
+
+
+def _report(targets: list[Target], rounds: dict[str, list[Result]]) -> None:
+    bare = _median(rounds[targets[0].name]).rps
+    quiet = _median(rounds[targets[1].name]).rps
+    print(f"{'page':44} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'SQL':>4} {'× bare':>7} "
+          f"{'× no log':>8}")
+    for target in targets:
+        result = _median(rounds[target.name])
+        print(f"{target.name[:44]:44} {result.rps:7.0f} {result.p50_ms:7.1f} "
+              f"{result.p99_ms:7.1f} {target.statements:4} {result.rps / bare:7.2f} "
+              f"{result.rps / quiet:8.2f}")
+    overview = [_median(rounds[target.name]).rps for target in targets[2:4]]
+    spread = ", ".join(f"{result.rps:.0f}" for result in rounds[targets[2].name])
+    print(f"10,000 invoices / 10: {overview[1] / overview[0]:.2f}; median of "
+          f"{len(rounds[targets[0].name])} rounds (overview rounds: {spread} req/s); load "
+          f"average {os.getloadavg()[0]:.2f}")
+
+
+def _reachable(url: str) -> bool:
+    import asyncpg
+
+    async def probe() -> None:
+        connection = await asyncpg.connect(url, timeout=3)
+        await connection.close()
+
+    try:
+        asyncio.run(probe())
+    except (OSError, asyncpg.PostgresError):
+        return False
+    return True
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", help="default: a new SQLite file under ./var/bench")
+    parser.add_argument("--databases", default="sqlite,postgresql",
+                        help="which to measure, comma-separated (default: both)")
+    parser.add_argument("--sqlite-url",
+                        default=f"sqlite:///{Path('var/bench/bench.sqlite3').resolve()}")
+    parser.add_argument("--postgresql-url", default=POSTGRESQL_URL,
+                        help="a database of its own: the benchmark replaces its contents")
     parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=5, help="per page and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     options = parser.parse_args()
-    url = options.database_url or f"sqlite:///{Path('var/bench/bench.sqlite3').resolve()}"
-    migrations.upgrade(url)
-    started = time.perf_counter()
-    asyncio.run(build(url, options.customers))
-    print(f"data ready in {time.perf_counter() - started:.0f} s ({options.customers} customers)")
-
-    port, bare_port = free_port(), free_port()
-    settings = Settings(database_url=url, secret_key=SECRET, base_url=f"http://127.0.0.1:{port}")
-    typical, typical_queries, typical_page = asyncio.run(session_cookie(settings, "cus_b777"))
-    heavy, heavy_queries, _ = asyncio.run(session_cookie(settings, "cus_b0"))
-    folder = tempfile.mkdtemp()
-    Path(folder, "page.html").write_text(typical_page.replace("{", "{{ '{' }}"))
-    Path(folder, "bare.py").write_text(BARE_APP.format(folder=folder))
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET,
-           "BASE_URL": settings.base_url, "PYTHONPATH": folder}
-    env.pop("DEBUG", None)
-    portal = serve([sys.executable, "-m", "portal", "serve", "--port", str(port)], env, port)
-    bare = serve([sys.executable, "-m", "uvicorn", "bare:app", "--port", str(bare_port),
-                  "--log-level", "warning"], env, bare_port)
-    try:
-        rows = [
-            ("bare Starlette template", f"http://127.0.0.1:{bare_port}/", None, 0),
-            ("overview, typical customer", f"{settings.base_url}/p/", typical, typical_queries),
-            ("overview, 10,000 invoices", f"{settings.base_url}/p/", heavy, heavy_queries),
-        ]
-        print(f"{'page':32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'SQL':>4}")
-        for name, target, cookie, queries in rows:
-            asyncio.run(load(target, cookie, 2, options.concurrency))  # warm up
-            rps, p50, p99 = asyncio.run(load(target, cookie, options.seconds,
-                                             options.concurrency))
-            print(f"{name:32} {rps:8.0f} {p50:8.1f} {p99:8.1f} {queries:4}")
-        print(f"page size: {len(typical_page)} bytes")
-    finally:
-        for process in (portal, bare):
-            process.terminate()
-            process.wait(timeout=10)
+    wrk = Wrk(options.threads, options.connections)
+    print(f"wrk -t{options.threads} -c{options.connections}, {options.seconds:g} s per page "
+          f"and round; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
+    for name in options.databases.split(","):
+        if name == "sqlite":
+            measure(options.sqlite_url, options, wrk)
+        elif _reachable(options.postgresql_url):
+            measure(options.postgresql_url, options, wrk)
+        else:
+            print(f"\n== postgresql: {options.postgresql_url} is not reachable, skipped")
 
 
 if __name__ == "__main__":

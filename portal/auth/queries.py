@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, exists, literal, literal_column, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, literal, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.core.statuses import LIVE
-from portal.db import Database, Row, prefixed
+from portal.db import Database, Row, Statement, prefixed
 from portal.tables import (
     customers,
     login_codes,
@@ -112,16 +112,20 @@ async def insert_session(db: Database, **values: object) -> None:
 CONFIGURATION = "cfg__"  # no column of the tables joined starts so
 
 
+# Every signed-in page runs this: built once here (see Statement in db_backends.py).
+_SESSION_BY_TOKEN = Statement(
+    select(portal_sessions, customers.c.preferred_locale,
+           *(c.label(CONFIGURATION + c.name) for c in portal_configurations.c))
+    .join(customers, customers.c.id == portal_sessions.c.customer_id)
+    .join(portal_configurations,
+          portal_configurations.c.id == portal_sessions.c.configuration_id)
+    .where(portal_sessions.c.token_hash == bindparam("token_hash")))
+
+
 async def session_by_token(db: Database, token_hash: str) -> Row | None:
     """The session, its customer's preferred language and its configuration (as `cfg__*`
     columns): one query for what every page needs."""
-    return await db.fetch_one(
-        select(portal_sessions, customers.c.preferred_locale,
-               *(c.label(CONFIGURATION + c.name) for c in portal_configurations.c))
-        .join(customers, customers.c.id == portal_sessions.c.customer_id)
-        .join(portal_configurations,
-              portal_configurations.c.id == portal_sessions.c.configuration_id)
-        .where(portal_sessions.c.token_hash == token_hash))
+    return await db.fetch_one(_SESSION_BY_TOKEN, {"token_hash": token_hash})
 
 
 def configuration_of(session: Row) -> Row:
@@ -142,9 +146,13 @@ async def open_session(db: Database, token_hash: str, new_token_hash: str, now: 
     )
 
 
+_TOUCH_SESSION = Statement(
+    update(portal_sessions).where(portal_sessions.c.id == bindparam("session_id"))
+    .values(last_seen=bindparam("now")))
+
+
 async def touch_session(db: Database, session_id: str, now: int) -> None:
-    await db.execute(update(portal_sessions).where(portal_sessions.c.id == session_id)
-                     .values(last_seen=now))
+    await db.execute(_TOUCH_SESSION, {"session_id": session_id, "now": now})
 
 
 async def end_session(db: Database, session_id: str, now: int) -> None:

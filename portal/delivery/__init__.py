@@ -74,7 +74,7 @@ async def deliver_due(db: Database, outbox: Outbox, attempt: Callable[[Row], Awa
             log.warning("%s %s not delivered (attempt %d): %s", outbox.name, row["id"],
                         row["attempts"] + 1, failed.error.split(":", 1)[0])
             if failed.stop_round:
-                await queries.release(db, outbox, [r["id"] for r in claimed[position + 1:]], now)
+                await queries.release(db, outbox, [r["id"] for r in claimed[position + 1:]])
                 break
             continue
         await queries.record_delivery(db, outbox, row, clock.timestamp())

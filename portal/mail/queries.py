@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, literal, or_, select, update
 
 from portal.db import Database, Row
+from portal.delivery.queries import unclaimed
 from portal.tables import customers
 from portal.tables import outbox_emails as outbox
 
@@ -53,9 +54,11 @@ async def latest_attempts(db: Database, *, since: int) -> tuple[int | None, int 
 
 
 async def retry_failed_now(db: Database, now: int) -> None:
+    """Failed messages due now rather than after their back-off (not those in flight)."""
     await db.execute(update(outbox)
                      .where(outbox.c.sent_at.is_(None), outbox.c.erased_at.is_(None),
-                            outbox.c.gave_up_at.is_(None), outbox.c.last_error.is_not(None))
+                            outbox.c.gave_up_at.is_(None), outbox.c.last_error.is_not(None),
+                            unclaimed(outbox, now))
                      .values(next_attempt_at=now))
 
 

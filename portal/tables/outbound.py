@@ -37,7 +37,9 @@ outbox_emails = Table(
     # (subject and bodies) once sent, or dropped unsent once expired; the rest is kept.
     Column("expires_at", BigInteger),
     Column("erased_at", BigInteger),
-    Column("gave_up_at", BigInteger),  # failed too often to try again (portal/delivery)
+    # Delivery (portal/delivery): claimed by a sender until then; failed too often to retry.
+    Column("claimed_until", BigInteger),
+    Column("gave_up_at", BigInteger),
     created(),
     Index("ix_outbox_emails_pending", "sent_at", "next_attempt_at"),
     Index("ix_outbox_emails_expiring", "erased_at", "expires_at"),
@@ -80,6 +82,7 @@ webhook_deliveries = Table(
     Column("last_error", Text),
     Column("last_attempt_at", BigInteger),
     Column("delivered_at", BigInteger),
+    Column("claimed_until", BigInteger),
     Column("gave_up_at", BigInteger),
     created(),
     UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
