@@ -27,6 +27,7 @@ node_modules/.installed: package.json package-lock.json
 
 lint: setup
 	$(BIN)/ruff check portal tests
+	$(BIN)/ruff format --check portal tests
 	$(BIN)/mypy
 
 # Translators: extract after changing strings, update the catalogues, translate, compile.

@@ -82,8 +82,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=[
             # One layer: the language (refusals are pages in it too), headers, CSRF, body cap.
-            Middleware(RequestGuard, secret_key=settings.secret_key, base_url=settings.base_url,
-                       max_body_bytes=settings.max_body_bytes),
+            Middleware(
+                RequestGuard,
+                secret_key=settings.secret_key,
+                base_url=settings.base_url,
+                max_body_bytes=settings.max_body_bytes,
+            ),
         ],
         exception_handlers={
             PortalError: handle_error,

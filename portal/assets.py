@@ -100,8 +100,9 @@ class Assets:
         media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
         if media_type.startswith("text/") or media_type == "application/javascript":
             media_type += "; charset=utf-8"
-        asset = Asset(name, body, media_type, hashlib.sha256(body).hexdigest()[:HASH_LENGTH],
-                      modified)
+        asset = Asset(
+            name, body, media_type, hashlib.sha256(body).hexdigest()[:HASH_LENGTH], modified
+        )
         self._assets[name] = asset
         self._by_path[name] = (asset, False)
         self._by_path[asset.fingerprinted] = (asset, True)
@@ -141,8 +142,11 @@ class Assets:
     async def _send(self, scope: Scope, send: Send, asset: Asset, fingerprinted: bool) -> None:
         request_headers = dict(scope["headers"])
         etag = f'"{asset.digest}"'.encode()
-        headers = [(b"content-type", asset.media_type.encode()), (b"etag", etag),
-                   (b"cache-control", IMMUTABLE if fingerprinted else REVALIDATE)]
+        headers = [
+            (b"content-type", asset.media_type.encode()),
+            (b"etag", etag),
+            (b"cache-control", IMMUTABLE if fingerprinted else REVALIDATE),
+        ]
         if not fingerprinted and etag in request_headers.get(b"if-none-match", b""):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
@@ -156,8 +160,9 @@ class Assets:
                 headers.append((b"content-encoding", encoding.encode()))
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body",
-                    "body": b"" if scope["method"] == "HEAD" else body})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
 
 
 @lru_cache(maxsize=64)

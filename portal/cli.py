@@ -26,9 +26,24 @@ from portal.settings import ConfigurationError, Settings
 DEMO_FILE = Path(__file__).resolve().parent / "demo" / "demo.json"
 DEMO_ANCHOR = 1793491200  # 2026-11-01T00:00:00Z: the day the demo's dates are written for
 DEMO_TIME_FIELDS = {
-    "created", "updated", "current_period_start", "current_period_end", "cancel_at",
-    "canceled_at", "ended_at", "trial_start", "trial_end", "resumes_at", "period_start",
-    "period_end", "due_date", "paid_at", "start", "end", "expires_at", "redeem_by",
+    "created",
+    "updated",
+    "current_period_start",
+    "current_period_end",
+    "cancel_at",
+    "canceled_at",
+    "ended_at",
+    "trial_start",
+    "trial_end",
+    "resumes_at",
+    "period_start",
+    "period_end",
+    "due_date",
+    "paid_at",
+    "start",
+    "end",
+    "expires_at",
+    "redeem_by",
 }
 
 
@@ -65,8 +80,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     settings = settings.serving_on(args.port or settings.port)
     # Nobody is trusted unless named: otherwise anyone could pick the client address the
     # per-IP limits count (X-Forwarded-For) by sending it through a local proxy.
-    trusted = (settings.forwarded_allow_ips if args.forwarded_allow_ips is None
-               else args.forwarded_allow_ips.strip())
+    trusted = (
+        settings.forwarded_allow_ips
+        if args.forwarded_allow_ips is None
+        else args.forwarded_allow_ips.strip()
+    )
     warn_if_test_mode(settings, log)
     logging.getLogger("uvicorn.access").addFilter(RedactAccessLog())
     # uvicorn shuts down gracefully on SIGTERM, then raises it again: as an exception rather
@@ -74,9 +92,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     signal.signal(signal.SIGTERM, _terminated)
     settings.record_served_url()
     try:
-        uvicorn.run(create_app(settings), host=args.host, port=settings.port,
-                    proxy_headers=bool(trusted), forwarded_allow_ips=trusted,
-                    log_level="info")
+        uvicorn.run(
+            create_app(settings),
+            host=args.host,
+            port=settings.port,
+            proxy_headers=bool(trusted),
+            forwarded_allow_ips=trusted,
+            log_level="info",
+        )
     finally:
         settings.forget_served_url()
 
@@ -103,8 +126,14 @@ def shift_times(value: Any, delta: int) -> Any:
         months = value["exp_year"] * 12 + value["exp_month"] - 1 + round(delta / (30.44 * 86400))
         return {**value, "exp_year": months // 12, "exp_month": months % 12 + 1}
     if isinstance(value, dict):
-        return {key: (item + delta if key in DEMO_TIME_FIELDS and isinstance(item, int)
-                      else shift_times(item, delta)) for key, item in value.items()}
+        return {
+            key: (
+                item + delta
+                if key in DEMO_TIME_FIELDS and isinstance(item, int)
+                else shift_times(item, delta)
+            )
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [shift_times(item, delta) for item in value]
     return value
@@ -120,7 +149,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_db(settings, lambda db: load(db, file)))
     configuration = asyncio.run(_with_db(settings, configurations.default))
     base = settings.serving_on(args.port or settings.port).base_url
-    print(f"""
+    print(
+        f"""
   Billing portal demo
   -------------------
   Login link:         {base}/p/login/{configuration.login_link_id}
@@ -128,7 +158,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
   Customer previews:  {base}/dev/
   Billing clock:      DEBUG=1 .venv/bin/portal worker   (renewals; in another terminal)
                       DEBUG=1 .venv/bin/portal clock advance 30d   (a month later)
-""", flush=True)
+""",
+        flush=True,
+    )
     if not args.no_serve:
         cmd_serve(settings, args)
 
@@ -143,16 +175,24 @@ def cmd_clock_advance(settings: Settings, args: argparse.Namespace) -> None:
         raise ConfigurationError("The clock only moves in test mode: set DEBUG=1.")
     seconds = test_clock.parse_duration(args.duration)
     offset = asyncio.run(_with_db(settings, lambda db: test_clock.advance(db, seconds)))
-    print(f"The portal's clock is now {offset // 86400} days, {offset % 86400 // 3600} hours "
-          f"ahead: {clock.now():%Y-%m-%d %H:%M} UTC. Workers renew what fell due.")
+    print(
+        f"The portal's clock is now {offset // 86400} days, {offset % 86400 // 3600} hours "
+        f"ahead: {clock.now():%Y-%m-%d %H:%M} UTC. Workers renew what fell due."
+    )
 
 
 def cmd_mail_test(settings: Settings, args: argparse.Namespace) -> None:
     async def run(db: Database) -> int:
         configuration = await configurations.default(db)
         name = configuration.business_name if configuration else ""
-        await mail.queue(db, to=args.address, template="test", locale=args.locale,
-                         context={"business_name": name}, test_mode=settings.test_mode)
+        await mail.queue(
+            db,
+            to=args.address,
+            template="test",
+            locale=args.locale,
+            context={"business_name": name},
+            test_mode=settings.test_mode,
+        )
         return await mail.send_due(db, settings)
 
     sent = asyncio.run(_with_db(settings, run))
@@ -161,8 +201,10 @@ def cmd_mail_test(settings: Settings, args: argparse.Namespace) -> None:
     elif sent:
         print(f"Sent a test message to {args.address}.")
     else:
-        raise ConfigurationError("The message could not be sent now; it stays in the outbox "
-                                 "and will be retried. Check SMTP_URL and the log above.")
+        raise ConfigurationError(
+            "The message could not be sent now; it stays in the outbox "
+            "and will be retried. Check SMTP_URL and the log above."
+        )
 
 
 def cmd_session_create(settings: Settings, args: argparse.Namespace) -> None:
@@ -172,16 +214,22 @@ def cmd_session_create(settings: Settings, args: argparse.Namespace) -> None:
             # expired.
             await test_clock.sync(db)
         return await sessions.create(
-            db, settings, customer_id=args.customer_id, configuration_id=args.configuration,
-            return_url=args.return_url, locale=args.locale)
+            db,
+            settings,
+            customer_id=args.customer_id,
+            configuration_id=args.configuration,
+            return_url=args.return_url,
+            locale=args.locale,
+        )
 
     print(asyncio.run(_with_db(settings, run)))
 
 
 def cmd_secure_mode_secret(settings: Settings, args: argparse.Namespace) -> None:
     async def run(db: Database) -> str | None:
-        return await configurations.secure_mode_secret(db, args.configuration_id,
-                                                       rotate=args.rotate)
+        return await configurations.secure_mode_secret(
+            db, args.configuration_id, rotate=args.rotate
+        )
 
     secret = asyncio.run(_with_db(settings, run))
     if secret is None:
@@ -196,9 +244,12 @@ def parser() -> argparse.ArgumentParser:
     def serving(p: argparse.ArgumentParser) -> None:
         p.add_argument("--host", default="127.0.0.1", help="address to listen on")
         p.add_argument("--port", type=int, help="port to listen on (default: $PORT or 8000)")
-        p.add_argument("--forwarded-allow-ips", default=None,
-                       help="comma-separated addresses of proxies trusted for X-Forwarded-* "
-                            "headers (default: $FORWARDED_ALLOW_IPS, or nobody)")
+        p.add_argument(
+            "--forwarded-allow-ips",
+            default=None,
+            help="comma-separated addresses of proxies trusted for X-Forwarded-* "
+            "headers (default: $FORWARDED_ALLOW_IPS, or nobody)",
+        )
 
     p = sub.add_parser("serve", help="serve the portal over HTTP")
     serving(p)
@@ -228,8 +279,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--locale", help="the portal's language (en, fr, …, or auto)")
     p.add_argument("--configuration", help="portal configuration id (default: the default one)")
     p.set_defaults(run=cmd_session_create)
-    p = sub.add_parser("secure-mode-secret",
-                       help="print the secret a configuration's login links are signed with")
+    p = sub.add_parser(
+        "secure-mode-secret", help="print the secret a configuration's login links are signed with"
+    )
     p.add_argument("configuration_id")
     p.add_argument("--rotate", action="store_true", help="replace it with a new one first")
     p.set_defaults(run=cmd_secure_mode_secret)

@@ -140,8 +140,7 @@ class Database:
             async with self._lock:
                 yield self._shared
 
-    async def fetch_all(self, query: Query, values: Mapping[str, Any] | None = None
-                        ) -> list[Row]:
+    async def fetch_all(self, query: Query, values: Mapping[str, Any] | None = None) -> list[Row]:
         direct = self._direct_read(query, values)
         if direct is not None:
             plan, args = direct
@@ -152,8 +151,7 @@ class Database:
             records = await conn.fetch_all(query, dict(values) if values else None)
         return [_row(record) for record in records]
 
-    async def fetch_one(self, query: Query, values: Mapping[str, Any] | None = None
-                        ) -> Row | None:
+    async def fetch_one(self, query: Query, values: Mapping[str, Any] | None = None) -> Row | None:
         direct = self._direct_read(query, values)
         if direct is not None:
             plan, args = direct
@@ -165,8 +163,7 @@ class Database:
             record = await conn.fetch_one(query, dict(values) if values else None)
         return None if record is None else _row(record)
 
-    async def fetch_val(self, query: Query, values: Mapping[str, Any] | None = None
-                        ) -> Any:
+    async def fetch_val(self, query: Query, values: Mapping[str, Any] | None = None) -> Any:
         direct = self._direct_read(query, values)
         if direct is not None:
             plan, args = direct
@@ -178,15 +175,15 @@ class Database:
         async with self._use() as conn:
             return await conn.fetch_val(query, dict(values) if values else None)
 
-    async def execute(self, query: Query, values: Mapping[str, Any] | None = None
-                      ) -> Any:
+    async def execute(self, query: Query, values: Mapping[str, Any] | None = None) -> Any:
         if isinstance(query, Statement):
             return await self._run(query, values, "execute")
         async with self._use() as conn:
             return await conn.execute(query, dict(values) if values else None)
 
-    async def execute_many(self, query: ClauseElement | str, values: Sequence[Mapping[str, Any]]
-                           ) -> None:
+    async def execute_many(
+        self, query: ClauseElement | str, values: Sequence[Mapping[str, Any]]
+    ) -> None:
         if not values:
             return
         async with self._use() as conn:
@@ -194,8 +191,9 @@ class Database:
 
     # -- The driver itself: SQLite reads on the loop, Statements ---------------------------
 
-    def _direct_read(self, query: Query, values: Mapping[str, Any] | None
-                     ) -> tuple[Plan, list[Any]] | None:
+    def _direct_read(
+        self, query: Query, values: Mapping[str, Any] | None
+    ) -> tuple[Plan, list[Any]] | None:
         """The plan and arguments of a SQLite read to run on the event loop, or None."""
         if self._reader is None or _holding.get():
             return None
@@ -220,8 +218,7 @@ class Database:
         finally:
             cursor.close()
 
-    async def _run(self, statement: Statement, values: Mapping[str, Any] | None,
-                   mode: str) -> Any:
+    async def _run(self, statement: Statement, values: Mapping[str, Any] | None, mode: str) -> Any:
         """A Statement through the driver: on SQLite's shared connection (a write, or a read
         within a transaction), on PostgreSQL's pool or this task's transaction."""
         backend: Any = self._db._backend

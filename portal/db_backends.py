@@ -48,13 +48,22 @@ class Plan:
         else:  # asyncpg: numbered placeholders ($1) for pyformat's named ones
             order = sorted(defaults)
             sql = compiled.string % {key: f"${i}" for i, key in enumerate(order, start=1)}
-        columns = [(entry.keyname, entry.type._cached_result_processor(dialect, None))
-                   for entry in compiled._result_columns]
-        return cls(sql, tuple((key, processors.get(key)) for key in order), defaults,
-                   tuple(name for name, _ in columns),
-                   tuple((i, name, process) for i, (name, process) in enumerate(columns)
-                         if process is not None),
-                   bool(getattr(compiled.statement, "is_select", False)))
+        columns = [
+            (entry.keyname, entry.type._cached_result_processor(dialect, None))
+            for entry in compiled._result_columns
+        ]
+        return cls(
+            sql,
+            tuple((key, processors.get(key)) for key in order),
+            defaults,
+            tuple(name for name, _ in columns),
+            tuple(
+                (i, name, process)
+                for i, (name, process) in enumerate(columns)
+                if process is not None
+            ),
+            bool(getattr(compiled.statement, "is_select", False)),
+        )
 
     def args(self, values: Mapping[str, Any]) -> list[Any]:
         out = []
@@ -88,9 +97,11 @@ class Statement:
         found = self._plans.get(dialect.name)
         if found is None:
             compiled = dialect.statement_compiler(
-                dialect, self.query, compile_kwargs={"render_postcompile": True})
-            assert not any(bind.expanding for bind in compiled.binds.values()), \
+                dialect, self.query, compile_kwargs={"render_postcompile": True}
+            )
+            assert not any(bind.expanding for bind in compiled.binds.values()), (
                 "IN lists vary in length: not for a Statement"
+            )
             found = self._plans[dialect.name] = Plan.of(compiled, dialect)
         return found
 
@@ -101,8 +112,9 @@ class StatementCache:
         self.shapes: dict[int, list[tuple[str, Any]]] = {}
         self._plans: dict[int, Plan] = {}
 
-    def lookup(self, query: ClauseElement, dialect: Dialect
-               ) -> tuple[SQLCompiler, dict[str, Any]] | None:
+    def lookup(
+        self, query: ClauseElement, dialect: Dialect
+    ) -> tuple[SQLCompiler, dict[str, Any]] | None:
         """The compiled statement and this call's parameters, or None: compile as usual."""
         if isinstance(query, DDLElement):
             return None
@@ -117,7 +129,8 @@ class StatementCache:
                 self._plans.clear()
             # SQLCompiler with its cache key, so later calls can hand in their own values.
             compiled = dialect.statement_compiler(
-                dialect, query, cache_key=key, compile_kwargs={"render_postcompile": True})
+                dialect, query, cache_key=key, compile_kwargs={"render_postcompile": True}
+            )
             self._compiled[key.key] = compiled
         params = compiled.construct_params(extracted_parameters=key.bindparams)
         return compiled, dict(params or {})
@@ -135,7 +148,8 @@ class StatementCache:
         if shape is None:
             shape = self.shapes[id(compiled)] = [
                 (entry.keyname, entry.type._cached_result_processor(dialect, None))
-                for entry in compiled._result_columns]
+                for entry in compiled._result_columns
+            ]
         return shape
 
 
@@ -183,8 +197,10 @@ class CachedSQLiteConnection(_CachedRows, SQLiteConnection):
     @staticmethod
     def _sql(compiled: SQLCompiler, params: dict[str, Any]) -> tuple[str, list[Any]]:
         processors: dict[str, Any] = compiled._bind_processors  # type: ignore[assignment]
-        return compiled.string, [processors[key](params[key]) if key in processors
-                                 else params[key] for key in compiled.positiontup or ()]
+        return compiled.string, [
+            processors[key](params[key]) if key in processors else params[key]
+            for key in compiled.positiontup or ()
+        ]
 
     async def _rows(self, sql: str, args: list[Any], *, one: bool = False) -> list[Any]:
         assert self._connection is not None
@@ -203,8 +219,10 @@ class CachedSQLiteConnection(_CachedRows, SQLiteConnection):
         context: Any = self._dialect.execution_ctx_cls()
         context.dialect = self._dialect
         context.result_column_struct = (
-            compiled._result_columns, compiled._ordered_columns,
-            compiled._textual_ordered_columns, compiled._ad_hoc_textual,
+            compiled._result_columns,
+            compiled._ordered_columns,
+            compiled._textual_ordered_columns,
+            compiled._ad_hoc_textual,
             compiled._loose_column_name_matching,
         )
         return sql, args, compiled._result_columns, CompilationContext(context)
@@ -220,7 +238,8 @@ class CachedSQLiteBackend(SQLiteBackend):
         found = self._cache.lookup(query, self._dialect)
         if found is None:
             compiled = self._dialect.statement_compiler(
-                self._dialect, query, compile_kwargs={"render_postcompile": True})
+                self._dialect, query, compile_kwargs={"render_postcompile": True}
+            )
             plan = Plan.of(compiled, self._dialect)
             return plan, plan.args({})
         plan = self._cache.plan(found[0], self._dialect)
@@ -240,8 +259,9 @@ class CachedPostgresConnection(_CachedRows, PostgresConnection):
         ordered = sorted(params.items())
         sql = compiled.string % {key: f"${i}" for i, (key, _) in enumerate(ordered, start=1)}
         processors: dict[str, Any] = compiled._bind_processors  # type: ignore[assignment]
-        return sql, [processors[key](value) if key in processors else value
-                     for key, value in ordered]
+        return sql, [
+            processors[key](value) if key in processors else value for key, value in ordered
+        ]
 
     async def _rows(self, sql: str, args: list[Any], *, one: bool = False) -> list[Any]:
         assert self._connection is not None
@@ -275,5 +295,7 @@ class CachedPostgresBackend(PostgresBackend):
 
 
 def _decoded(shape: list[tuple[str, Any]], values: Any) -> dict[str, Any]:
-    return {name: process(value) if process and isinstance(value, (int, str, float)) else value
-            for (name, process), value in zip(shape, values, strict=True)}
+    return {
+        name: process(value) if process and isinstance(value, (int, str, float)) else value
+        for (name, process), value in zip(shape, values, strict=True)
+    }

@@ -23,9 +23,15 @@ class PortalError(Exception):
     title = N_("Something is not right")
     message = N_("Please check what you entered and try again.")
 
-    def __init__(self, message: str | None = None, *, status_code: int | None = None,
-                 configuration_id: str | None = None, return_url: str | None = None,
-                 **params: Any) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        status_code: int | None = None,
+        configuration_id: str | None = None,
+        return_url: str | None = None,
+        **params: Any,
+    ) -> None:
         if message is not None:
             self.message = message
         if status_code is not None:
@@ -46,14 +52,17 @@ class PortalError(Exception):
 class NotFound(PortalError):
     status_code = 404
     title = N_("Page not found")
-    message = N_("There is nothing at this address. Check the link, or start again from the "
-                 "page that sent you here.")
+    message = N_(
+        "There is nothing at this address. Check the link, or start again from the "
+        "page that sent you here."
+    )
 
 
 class LoginLinkNotFound(NotFound):
     title = N_("This login link does not work")
-    message = N_("The link is wrong or no longer active. Ask the business that sent it for a "
-                 "new one.")
+    message = N_(
+        "The link is wrong or no longer active. Ask the business that sent it for a new one."
+    )
 
 
 class InvalidEmail(PortalError):
@@ -68,22 +77,24 @@ class InvalidCodeFormat(PortalError):
 
 class CodeNotAccepted(PortalError):
     title = N_("That code did not work")
-    message = N_("The code is not correct, or it is no longer valid. Check the most recent "
-                 "email, or ask for a new code.")
+    message = N_(
+        "The code is not correct, or it is no longer valid. Check the most recent "
+        "email, or ask for a new code."
+    )
 
 
 class SignInLinkNotAccepted(PortalError):
     offer_sign_in = True
     title = N_("This sign-in link does not work")
-    message = N_("The link has expired or has already been used. Ask for a new code to sign "
-                 "in.")
+    message = N_("The link has expired or has already been used. Ask for a new code to sign in.")
 
 
 class ResendTooSoon(PortalError):
     status_code = 429
     title = N_("Please wait a moment")
-    message = N_("A new code can be sent once a minute. Check your inbox and spam folder in "
-                 "the meantime.")
+    message = N_(
+        "A new code can be sent once a minute. Check your inbox and spam folder in the meantime."
+    )
 
 
 class CodesAlreadySent(PortalError):
@@ -91,30 +102,35 @@ class CodesAlreadySent(PortalError):
 
     status_code = 429
     title = N_("Codes were already sent")
-    message = N_("Several codes were sent to this address in the last few minutes, so no new "
-                 "one was sent. Open the sign-in link in the most recent email: it works on "
-                 "any device. Or ask for a new code in a few minutes.")
+    message = N_(
+        "Several codes were sent to this address in the last few minutes, so no new "
+        "one was sent. Open the sign-in link in the most recent email: it works on "
+        "any device. Or ask for a new code in a few minutes."
+    )
 
 
 class ShortCodeRetired(PortalError):
     title = N_("Ask for a new code")
-    message = N_("There were many wrong tries for this address, so 6-digit codes no longer "
-                 "work for it. Send a new code: new codes have 10 digits.")
+    message = N_(
+        "There were many wrong tries for this address, so 6-digit codes no longer "
+        "work for it. Send a new code: new codes have 10 digits."
+    )
 
 
 class TooManyAttempts(PortalError):
     status_code = 429
     title = N_("Too many attempts")
-    message = N_("For your security, signing in is paused for a while. Please try again "
-                 "later.")
+    message = N_("For your security, signing in is paused for a while. Please try again later.")
 
 
 class SessionEnded(PortalError):
     offer_sign_in = True
     status_code = 401
     title = N_("Your session has ended")
-    message = N_("For your security, billing sessions end after a period of inactivity. "
-                 "Sign in again to continue.")
+    message = N_(
+        "For your security, billing sessions end after a period of inactivity. "
+        "Sign in again to continue."
+    )
 
 
 class SignInRequired(PortalError):
@@ -124,23 +140,29 @@ class SignInRequired(PortalError):
     status_code = 401
     sign_in_label = N_("Sign in")
     title = N_("Sign in to continue")
-    message = N_("This page is for signed-in customers. Sign in, or open billing again from "
-                 "the website you came from.")
+    message = N_(
+        "This page is for signed-in customers. Sign in, or open billing again from "
+        "the website you came from."
+    )
 
 
 class SessionLinkNotAccepted(PortalError):
     offer_sign_in = True
     status_code = 410
     title = N_("This link has expired")
-    message = N_("Links to the billing portal can be used once, within a few minutes. Go back "
-                 "and open the billing portal again.")
+    message = N_(
+        "Links to the billing portal can be used once, within a few minutes. Go back "
+        "and open the billing portal again."
+    )
 
 
 class SecureModeRefused(PortalError):
     status_code = 403
     title = N_("Sign in from the website")
-    message = N_("For your security, this login page only opens from your account on the "
-                 "business's website. Go back to it and follow its billing link.")
+    message = N_(
+        "For your security, this login page only opens from your account on the "
+        "business's website. Go back to it and follow its billing link."
+    )
 
 
 class CsrfFailed(PortalError):
@@ -165,5 +187,6 @@ class RequestTooLarge(PortalError):
 class ServerError(PortalError):
     status_code = 500
     title = N_("Something went wrong on our side")
-    message = N_("Your request could not be completed and nothing was changed. Please try "
-                 "again in a moment.")
+    message = N_(
+        "Your request could not be completed and nothing was changed. Please try again in a moment."
+    )

@@ -34,9 +34,16 @@ COOKIE = "portal_locale"
 LOCALE_DIR = ROOT / "locales"
 
 # Tags whose language part alone would not find the catalogue.
-_ALIASES = {"zh": "zh_Hans", "zh_cn": "zh_Hans", "zh_sg": "zh_Hans", "zh_hans": "zh_Hans",
-            "zh_hans_cn": "zh_Hans", "zh_tw": "zh_Hans", "zh_hk": "zh_Hans",
-            "zh_hant": "zh_Hans"}
+_ALIASES = {
+    "zh": "zh_Hans",
+    "zh_cn": "zh_Hans",
+    "zh_sg": "zh_Hans",
+    "zh_hans": "zh_Hans",
+    "zh_hans_cn": "zh_Hans",
+    "zh_tw": "zh_Hans",
+    "zh_hk": "zh_Hans",
+    "zh_hant": "zh_Hans",
+}
 _BY_LOWER = {code.lower(): code for code in LOCALES}
 
 _current: ContextVar[str] = ContextVar("portal_locale", default=DEFAULT_LOCALE)
@@ -72,8 +79,9 @@ def parse_accept_language(header: str | None) -> list[str]:
 
 
 @lru_cache(maxsize=1024)
-def negotiate(query: str | None, cookie: str | None, preferred: str | None,
-              accept_language: str | None) -> str:
+def negotiate(
+    query: str | None, cookie: str | None, preferred: str | None, accept_language: str | None
+) -> str:
     """The language to use (a pure function of its inputs, which repeat from request to
     request: cached)."""
     for candidate in (query, cookie, preferred):
@@ -110,13 +118,10 @@ def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
     return text % {"num": n, **params}
 
 
-
-
 @cache
 def language_names() -> Mapping[str, str]:
     """Each language in its own words, for the switcher."""
-    return {code: str(Locale.parse(code).get_display_name(code)).capitalize()
-            for code in LOCALES}
+    return {code: str(Locale.parse(code).get_display_name(code)).capitalize() for code in LOCALES}
 
 
 @cache
@@ -204,18 +209,28 @@ def _worded(value: object) -> object:
     return value
 
 
-FILTERS = {"money": money, "number": number, "percent": percent, "date": date,
-           "datetime": datetime_}
+FILTERS = {
+    "money": money,
+    "number": number,
+    "percent": percent,
+    "date": date,
+    "datetime": datetime_,
+}
 
 
 def request_locale(request: Request, preferred: str | None = None) -> str:
     """This request's language; `preferred` is the signed-in customer's, once known."""
-    return negotiate(request.query_params.get("locale"), request.cookies.get(COOKIE), preferred,
-                     request.headers.get("accept-language"))
+    return negotiate(
+        request.query_params.get("locale"),
+        request.cookies.get(COOKIE),
+        preferred,
+        request.headers.get("accept-language"),
+    )
 
 
-def locale_of(query_string: bytes, cookies: Mapping[str, str], accept_language: str | None
-              ) -> tuple[str, bool]:
+def locale_of(
+    query_string: bytes, cookies: Mapping[str, str], accept_language: str | None
+) -> tuple[str, bool]:
     """A request's language before sign-in, and whether `?locale=` chose it (the switcher's
     link, to be remembered in a cookie). For the request guard, which has no Request."""
     query = None

@@ -43,19 +43,28 @@ class Text:
 TEXTS: dict[Notice, Text] = {
     Notice.PLAN_CHANGED: Text(N_("Your plan has been changed.")),
     Notice.PLAN_CHANGED_AND_PAID: Text(
-        N_("Your plan has been changed and the payment went through."), payment=True),
-    Notice.CHANGE_SCHEDULED: Text(
-        N_("Your plan will change at the end of the current period.")),
+        N_("Your plan has been changed and the payment went through."), payment=True
+    ),
+    Notice.CHANGE_SCHEDULED: Text(N_("Your plan will change at the end of the current period.")),
     Notice.CURRENT_PLAN_KEPT: Text(N_("You are keeping your current plan.")),
     Notice.CODE_RESENT: Text(
-        N_("We have sent a new code. Codes sent before it no longer work."), tone="info"),
+        N_("We have sent a new code. Codes sent before it no longer work."), tone="info"
+    ),
     Notice.CODE_ALREADY_SENT: Text(
-        N_("We already sent you a code. Check your inbox and spam folder; you can ask for a "
-           "new one in a minute."), tone="info"),
+        N_(
+            "We already sent you a code. Check your inbox and spam folder; you can ask for a "
+            "new one in a minute."
+        ),
+        tone="info",
+    ),
     Notice.CODES_CAPPED: Text(
-        N_("Several codes were sent to this address in the last few minutes, so no new one was "
-           "sent. Open the sign-in link in the most recent email: it works on any device. Or "
-           "ask for a new code in a few minutes."), tone="info"),
+        N_(
+            "Several codes were sent to this address in the last few minutes, so no new one was "
+            "sent. Open the sign-in link in the most recent email: it works on any device. Or "
+            "ask for a new code in a few minutes."
+        ),
+        tone="info",
+    ),
 }
 
 
@@ -73,14 +82,24 @@ def redirect(request: Request, path: str, notice: Notice) -> RedirectResponse:
 def add(request: Request, response: Response, notice: Notice) -> None:
     """The next page rendered shows `notice` once."""
     settings = request.app.state.settings
-    response.set_cookie(_cookie(request), signer(settings.secret_key, PURPOSE).dumps(notice.value),
-                        max_age=MAX_AGE, httponly=True, secure=settings.https, samesite="lax")
+    response.set_cookie(
+        _cookie(request),
+        signer(settings.secret_key, PURPOSE).dumps(notice.value),
+        max_age=MAX_AGE,
+        httponly=True,
+        secure=settings.https,
+        samesite="lax",
+    )
 
 
 def pending(request: Request) -> Text | None:
     """The notice waiting for this page, if its cookie is genuine."""
-    value = signed_value(request.app.state.settings.secret_key, PURPOSE,
-                         request.cookies.get(_cookie(request)), max_age=MAX_AGE)
+    value = signed_value(
+        request.app.state.settings.secret_key,
+        PURPOSE,
+        request.cookies.get(_cookie(request)),
+        max_age=MAX_AGE,
+    )
     try:
         return TEXTS[Notice(value)]
     except ValueError:
@@ -91,5 +110,6 @@ def clear(request: Request, response: Response) -> None:
     """Once shown (or found unreadable), the cookie goes."""
     if _cookie(request) in request.cookies:
         settings = request.app.state.settings
-        response.delete_cookie(_cookie(request), httponly=True, secure=settings.https,
-                               samesite="lax")
+        response.delete_cookie(
+            _cookie(request), httponly=True, secure=settings.https, samesite="lax"
+        )

@@ -39,8 +39,9 @@ MAX_VERIFIED = 10_000
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, *, secret_key: str, base_url: str,
-                 max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, secret_key: str, base_url: str, max_body_bytes: int
+    ) -> None:
         self.app = app
         self.https = base_url.startswith("https://")
         self.cookie = cookie_name("csrftoken", https=self.https)
@@ -57,8 +58,9 @@ class RequestGuard:
             return
         headers = Headers(scope=scope)
         cookies = cookie_parser(headers.get("cookie", ""))
-        locale, chosen = i18n.locale_of(scope["query_string"], cookies,
-                                        headers.get("accept-language"))
+        locale, chosen = i18n.locale_of(
+            scope["query_string"], cookies, headers.get("accept-language")
+        )
         i18n.set_locale(locale)
         scope.setdefault("state", {})["locale"] = locale
         csrf = _Token(self, cookies.get(self.cookie))
@@ -70,8 +72,12 @@ class RequestGuard:
                 if csrf.hand_out:
                     extra.append((b"set-cookie", self._cookie_header(csrf()).encode()))
                 if chosen:
-                    extra.append((b"set-cookie", i18n.locale_cookie(
-                        locale, secure=self.https).encode("latin-1")))
+                    extra.append(
+                        (
+                            b"set-cookie",
+                            i18n.locale_cookie(locale, secure=self.https).encode("latin-1"),
+                        )
+                    )
                 message["headers"] = [*message.get("headers", ()), *extra]
             await send(message)
 
@@ -88,8 +94,9 @@ class RequestGuard:
         else:
             await self.app(scope, _replay(body, receive), send_guarded)
 
-    async def _admit(self, scope: Scope, headers: Headers, receive: Receive,
-                     csrf: _Token) -> bytes | None:
+    async def _admit(
+        self, scope: Scope, headers: Headers, receive: Receive, csrf: _Token
+    ) -> bytes | None:
         """The body of an unsafe request that passes every check (None for safe methods, whose
         body is left unread); a refusal is raised."""
         if self._declared_too_large(headers):
@@ -257,16 +264,25 @@ class _SecurityHeaders:
 
     def __init__(self, *, https: bool) -> None:
         template = security_headers({"state": {"csp_nonce": self.NONCE}}, https=https)
-        self._fixed = [(name.encode(), value.encode()) for name, value in template.items()
-                       if self.NONCE not in value]
-        self._with_nonce = [(name.encode(), value.split(self.NONCE)) for name, value
-                            in template.items() if self.NONCE in value]
+        self._fixed = [
+            (name.encode(), value.encode())
+            for name, value in template.items()
+            if self.NONCE not in value
+        ]
+        self._with_nonce = [
+            (name.encode(), value.split(self.NONCE))
+            for name, value in template.items()
+            if self.NONCE in value
+        ]
 
     def for_response(self, scope: Scope, message: Message) -> list[tuple[bytes, bytes]]:
         """The headers the response does not set itself."""
         present = {name.lower() for name, _ in message.get("headers", ())}
         nonce = csp_nonce(scope)
         out = [(name, value) for name, value in self._fixed if name not in present]
-        out += [(name, nonce.join(parts).encode()) for name, parts in self._with_nonce
-                if name not in present]
+        out += [
+            (name, nonce.join(parts).encode())
+            for name, parts in self._with_nonce
+            if name not in present
+        ]
         return out

@@ -22,18 +22,20 @@ def csp_nonce(scope: Scope) -> str:
 
 def security_headers(scope: Scope, *, https: bool) -> dict[str, str]:
     nonce = csp_nonce(scope)
-    policy = "; ".join([
-        "default-src 'self'",
-        "script-src 'self'",
-        f"style-src 'self' 'nonce-{nonce}'",
-        "img-src 'self' https: data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "object-src 'none'",
-    ])
+    policy = "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            f"style-src 'self' 'nonce-{nonce}'",
+            "img-src 'self' https: data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "object-src 'none'",
+        ]
+    )
     headers = {
         "content-security-policy": policy,
         "x-content-type-options": "nosniff",
@@ -49,6 +51,7 @@ def security_headers(scope: Scope, *, https: bool) -> dict[str, str]:
 
 
 # -- Secrets and tokens --------------------------------------------------------------------
+
 
 def new_token(nbytes: int = 32) -> str:
     """A URL-safe random token (256 bits by default)."""

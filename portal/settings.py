@@ -118,7 +118,8 @@ def _payment_processor(value: str | None) -> PaymentProcessorName:
     choices = ", ".join(get_args(PaymentProcessorName))
     raise ConfigurationError(
         f"PAYMENT_PROCESSOR={value!r} is not a payment processor this portal knows. "
-        f"Use one of: {choices}.")
+        f"Use one of: {choices}."
+    )
 
 
 def _secret_key(value: str | None, *, debug: bool, var_dir: Path) -> str:

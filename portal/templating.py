@@ -45,7 +45,8 @@ def _environment(locale: str | None = None) -> jinja2.Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda message: i18n.translations(i18n.get_locale()).gettext(message),
         ngettext=lambda singular, plural, n: i18n.translations(i18n.get_locale()).ngettext(
-            singular, plural, n),
+            singular, plural, n
+        ),
         newstyle=True,
     )
     env.filters.update(i18n.FILTERS)
@@ -94,9 +95,13 @@ class PreTranslated(Extension):
         catalogue = i18n.translations(locale)
         previous: Token | None = None
         for token in stream:
-            if (token.type == "name" and token.value in ("_", "gettext")
-                    and (previous is None or previous.type != "dot")
-                    and stream.current.type == "lparen" and stream.look().type == "string"):
+            if (
+                token.type == "name"
+                and token.value in ("_", "gettext")
+                and (previous is None or previous.type != "dot")
+                and stream.current.type == "lparen"
+                and stream.look().type == "string"
+            ):
                 yield from self._translated(token, stream, catalogue)
                 previous = None
                 continue
@@ -110,12 +115,19 @@ class PreTranslated(Extension):
         line = message.lineno
         if stream.current.type == "rparen":  # no variables: the message is the output
             next(stream)
-            yield from (Token(line, "lparen", "("), Token(line, "string", text % {}),
-                        Token(line, "pipe", "|"), Token(line, "name", "safe"),
-                        Token(line, "rparen", ")"))
+            yield from (
+                Token(line, "lparen", "("),
+                Token(line, "string", text % {}),
+                Token(line, "pipe", "|"),
+                Token(line, "name", "safe"),
+                Token(line, "rparen", ")"),
+            )
         elif stream.current.type == "comma":  # variables: formatted at render time
-            yield from (Token(name.lineno, "name", self.FORMAT), lparen,
-                        Token(line, "string", text))
+            yield from (
+                Token(name.lineno, "name", self.FORMAT),
+                lparen,
+                Token(line, "string", text),
+            )
         else:  # an expression (`_("a" ~ b)`): as it was
             yield from (name, lparen, message)
 
@@ -155,8 +167,9 @@ def _route_path(router: Router, name: str, params: tuple[tuple[str, Any], ...]) 
 
 def _static_images(branding: Branding) -> Branding:
     """Branding images that are our own static files, at their fingerprinted paths."""
-    if not any(url and url.startswith("/static/")
-               for url in (branding.logo_url, branding.icon_url)):
+    if not any(
+        url and url.startswith("/static/") for url in (branding.logo_url, branding.icon_url)
+    ):
         return branding
     static = assets.of("static")
 
@@ -198,13 +211,19 @@ def _language_links(request: Request) -> list[tuple[str, str, str]]:
 def _links_for(query_string: bytes) -> list[tuple[str, str, str]]:
     """Links depend on the query alone, and most pages have none (templates only read it)."""
     params = [(k, v) for k, v in QueryParams(query_string).multi_items() if k != "locale"]
-    return [(code, name, f"?{urlencode([*params, ('locale', code)])}")
-            for code, name in i18n.language_names().items()]
+    return [
+        (code, name, f"?{urlencode([*params, ('locale', code)])}")
+        for code, name in i18n.language_names().items()
+    ]
 
 
-def base_context(request: Request, *, session: SignedIn | None = None,
-                 configuration: Configuration | None = None,
-                 return_url: str | None = None) -> dict[str, Any]:
+def base_context(
+    request: Request,
+    *,
+    session: SignedIn | None = None,
+    configuration: Configuration | None = None,
+    return_url: str | None = None,
+) -> dict[str, Any]:
     """What every page's frame shows: the configuration's branding and login link, the way
     back to the business, and whether someone is signed in (then their configuration)."""
     settings = request.app.state.settings
@@ -226,8 +245,7 @@ def base_context(request: Request, *, session: SignedIn | None = None,
         "error": None,
         "notice": None,
         "login_url": path_for(request, "auth:login", link_id=login_link) if login_link else None,
-        "return_url": return_url or (configuration.default_return_url if configuration
-                                     else None),
+        "return_url": return_url or (configuration.default_return_url if configuration else None),
         # The request guard puts the token getter in the scope; calling it sets the cookie.
         "csrftoken": request.scope.get("csrftoken", lambda: ""),
     }
@@ -251,8 +269,7 @@ def render(
     document shell; `base.html` decides that from `htmx`. A page (not a partial) shows the
     pending one-time notice and clears it.
     """
-    ctx = base_context(request, session=session, configuration=configuration,
-                       return_url=return_url)
+    ctx = base_context(request, session=session, configuration=configuration, return_url=return_url)
     ctx.update(context or {})
     htmx: HtmxDetails = ctx["htmx"]
     if partial is not None and htmx.partial and htmx.target not in (None, "page"):
@@ -263,8 +280,11 @@ def render(
         ctx["notice"] = notices.pending(request)
     template = _templates_in(i18n.get_locale()).get_template(name)
     fixed = {"vary": "HX-Request", "cache-control": "no-store"}
-    response = HTMLResponse(template.render(ctx), status_code=status_code, headers={
-        **{k: v for k, v in (headers or {}).items() if k.lower() not in fixed}, **fixed})
+    response = HTMLResponse(
+        template.render(ctx),
+        status_code=status_code,
+        headers={**{k: v for k, v in (headers or {}).items() if k.lower() not in fixed}, **fixed},
+    )
     if page:
         notices.clear(request, response)
     if page and htmx.partial and htmx.target == "page":

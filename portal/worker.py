@@ -22,8 +22,9 @@ async def one_round(db: Database, settings: Settings) -> None:
     await mail.send_due(db, settings)
 
 
-async def run(db: Database, settings: Settings, *, interval: float,
-              stop: asyncio.Event | None = None) -> None:
+async def run(
+    db: Database, settings: Settings, *, interval: float, stop: asyncio.Event | None = None
+) -> None:
     stop = stop or asyncio.Event()
     log.info("worker started")
     while not stop.is_set():

@@ -57,8 +57,9 @@ async def _built(url: str, count: int) -> bool:
         return False
     finally:
         await engine.dispose()
-    return (row is not None and row[0] == _marker(count)
-            and clock.timestamp() - int(row[1]) < MAX_AGE)
+    return (
+        row is not None and row[0] == _marker(count) and clock.timestamp() - int(row[1]) < MAX_AGE
+    )
 
 
 def _wipe(url: str) -> None:
@@ -100,15 +101,31 @@ async def _build(url: str, count: int) -> None:
         await _catalog(conn, now)
         for table, rows in _customer_rows(count, now):
             await _insert(conn, table, rows)
-        heavy = [_invoice(f"in_h{k}", "cus_b0", now - MONTH * INVOICES - k * 3600)
-                 for k in range(HEAVY_INVOICES)]
+        heavy = [
+            _invoice(f"in_h{k}", "cus_b0", now - MONTH * INVOICES - k * 3600)
+            for k in range(HEAVY_INVOICES)
+        ]
         await _insert(conn, invoices, heavy)
-        await _insert(conn, invoice_lines, [
-            {"id": f"il_{row['id']}", "invoice_id": row["id"], "amount": 4900, "quantity": 1,
-             "proration": False, "position": 0} for row in heavy])
+        await _insert(
+            conn,
+            invoice_lines,
+            [
+                {
+                    "id": f"il_{row['id']}",
+                    "invoice_id": row["id"],
+                    "amount": 4900,
+                    "quantity": 1,
+                    "proration": False,
+                    "position": 0,
+                }
+                for row in heavy
+            ],
+        )
         await conn.execute(text(f"CREATE TABLE {MARKER} (value TEXT NOT NULL, built BIGINT)"))
-        await conn.execute(text(f"INSERT INTO {MARKER} VALUES (:value, :built)"),
-                           {"value": _marker(count), "built": now})
+        await conn.execute(
+            text(f"INSERT INTO {MARKER} VALUES (:value, :built)"),
+            {"value": _marker(count), "built": now},
+        )
     if not url.startswith("sqlite"):
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -119,47 +136,139 @@ async def _build(url: str, count: int) -> None:
 async def _insert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
     """executemany in chunks: one statement prepared once, not one statement per row."""
     for start in range(0, len(rows), CHUNK):
-        await conn.execute(table.insert(), rows[start:start + CHUNK])
+        await conn.execute(table.insert(), rows[start : start + CHUNK])
 
 
 async def _catalog(conn: AsyncConnection, now: int) -> None:
-    await conn.execute(products.insert().values(
-        id="prod_bench", name="Team", active=True, metadata={}, livemode=False, created=now))
-    await conn.execute(prices.insert().values(
-        id="price_bench", product_id="prod_bench", currency="eur", unit_amount=4900,
-        interval="month", interval_count=1, usage_type="licensed",
-        tax_behavior="unspecified", active=True, livemode=False, created=now))
-    await conn.execute(portal_configurations.insert().values(
-        id="bpc_bench", active=True, is_default=True, business_profile={"name": "Bench"},
-        branding={}, features={}, login_page_enabled=False, secure_mode=False,
-        metadata={}, livemode=False, created=now, updated=now))
+    await conn.execute(
+        products.insert().values(
+            id="prod_bench", name="Team", active=True, metadata={}, livemode=False, created=now
+        )
+    )
+    await conn.execute(
+        prices.insert().values(
+            id="price_bench",
+            product_id="prod_bench",
+            currency="eur",
+            unit_amount=4900,
+            interval="month",
+            interval_count=1,
+            usage_type="licensed",
+            tax_behavior="unspecified",
+            active=True,
+            livemode=False,
+            created=now,
+        )
+    )
+    await conn.execute(
+        portal_configurations.insert().values(
+            id="bpc_bench",
+            active=True,
+            is_default=True,
+            business_profile={"name": "Bench"},
+            branding={},
+            features={},
+            login_page_enabled=False,
+            secure_mode=False,
+            metadata={},
+            livemode=False,
+            created=now,
+            updated=now,
+        )
+    )
 
 
 def _customer_rows(count: int, now: int) -> Iterator[tuple[Table, list[dict[str, Any]]]]:
     ids = range(count)
-    yield customers, [
-        {"id": f"cus_b{i}", "email": f"c{i}@example.com", "email_normalized": f"c{i}@example.com",
-         "name": f"Customer {i}", "default_payment_method_id": f"pm_b{i}", "balance": 0,
-         "metadata": {}, "livemode": False, "created": now - i} for i in ids]
-    yield payment_methods, [
-        {"id": f"pm_b{i}", "customer_id": f"cus_b{i}", "type": "card", "brand": "visa",
-         "last4": "4242", "exp_month": 12, "exp_year": 2040, "livemode": False, "created": now}
-        for i in ids]
-    yield subscriptions, [
-        {"id": f"sub_b{i}", "customer_id": f"cus_b{i}", "status": "active",
-         "current_period_start": now - 86400, "current_period_end": now + 86400 * 29,
-         "cancel_at_period_end": False, "collection_method": "charge_automatically",
-         "version": 1, "metadata": {}, "livemode": False, "created": now} for i in ids]
-    yield subscription_items, [
-        {"id": f"si_b{i}", "subscription_id": f"sub_b{i}", "price_id": "price_bench",
-         "quantity": 1, "created": now} for i in ids]
+    yield (
+        customers,
+        [
+            {
+                "id": f"cus_b{i}",
+                "email": f"c{i}@example.com",
+                "email_normalized": f"c{i}@example.com",
+                "name": f"Customer {i}",
+                "default_payment_method_id": f"pm_b{i}",
+                "balance": 0,
+                "metadata": {},
+                "livemode": False,
+                "created": now - i,
+            }
+            for i in ids
+        ],
+    )
+    yield (
+        payment_methods,
+        [
+            {
+                "id": f"pm_b{i}",
+                "customer_id": f"cus_b{i}",
+                "type": "card",
+                "brand": "visa",
+                "last4": "4242",
+                "exp_month": 12,
+                "exp_year": 2040,
+                "livemode": False,
+                "created": now,
+            }
+            for i in ids
+        ],
+    )
+    yield (
+        subscriptions,
+        [
+            {
+                "id": f"sub_b{i}",
+                "customer_id": f"cus_b{i}",
+                "status": "active",
+                "current_period_start": now - 86400,
+                "current_period_end": now + 86400 * 29,
+                "cancel_at_period_end": False,
+                "collection_method": "charge_automatically",
+                "version": 1,
+                "metadata": {},
+                "livemode": False,
+                "created": now,
+            }
+            for i in ids
+        ],
+    )
+    yield (
+        subscription_items,
+        [
+            {
+                "id": f"si_b{i}",
+                "subscription_id": f"sub_b{i}",
+                "price_id": "price_bench",
+                "quantity": 1,
+                "created": now,
+            }
+            for i in ids
+        ],
+    )
     for month in range(INVOICES):
-        yield invoices, [_invoice(f"in_b{i}_{month}", f"cus_b{i}", now - month * MONTH)
-                         for i in ids]
+        yield (
+            invoices,
+            [_invoice(f"in_b{i}_{month}", f"cus_b{i}", now - month * MONTH) for i in ids],
+        )
 
 
 def _invoice(invoice_id: str, customer_id: str, created: int) -> dict[str, Any]:
-    return {"id": invoice_id, "customer_id": customer_id, "subscription_id": None,
-            "number": invoice_id.upper(), "status": "paid", "currency": "eur", "subtotal": 4900,
-            "discount": 0, "tax": 0, "total": 4900, "amount_due": 4900, "amount_paid": 4900,
-            "attempt_count": 1, "livemode": False, "created": created, "paid_at": created}
+    return {
+        "id": invoice_id,
+        "customer_id": customer_id,
+        "subscription_id": None,
+        "number": invoice_id.upper(),
+        "status": "paid",
+        "currency": "eur",
+        "subtotal": 4900,
+        "discount": 0,
+        "tax": 0,
+        "total": 4900,
+        "amount_due": 4900,
+        "amount_paid": 4900,
+        "attempt_count": 1,
+        "livemode": False,
+        "created": created,
+        "paid_at": created,
+    }

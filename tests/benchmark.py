@@ -40,7 +40,7 @@ from tests import bench_data
 from tests.conftest import SECRET, free_port
 
 POSTGRESQL_URL = "postgresql://postgres@127.0.0.1:5432/portal_bench"
-BARE_APP = '''
+BARE_APP = """
 from jinja2 import Environment, FileSystemLoader
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
@@ -49,9 +49,9 @@ env = Environment(loader=FileSystemLoader({folder!r}), autoescape=True)
 async def page(request):
     return HTMLResponse(env.get_template("page.html").render(title="Billing"))
 app = Starlette(routes=[Route("/", page)])
-'''
+"""
 # wrk's summary as one JSON line (latencies in microseconds).
-WRK_REPORT = '''
+WRK_REPORT = """
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -59,7 +59,7 @@ done = function(summary, latency, requests)
     summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99),
     e.status, e.connect + e.read + e.write + e.timeout))
 end
-'''
+"""
 
 
 @dataclass
@@ -88,17 +88,28 @@ class Wrk:
         self.script.write_text(WRK_REPORT)
 
     def run(self, target: Target, seconds: int) -> Result:
-        args = [self.executable, f"-t{self.threads}", f"-c{self.connections}",
-                f"-d{seconds}s", "-s", str(self.script), "--timeout", "10s"]
+        args = [
+            self.executable,
+            f"-t{self.threads}",
+            f"-c{self.connections}",
+            f"-d{seconds}s",
+            "-s",
+            str(self.script),
+            "--timeout",
+            "10s",
+        ]
         for header in ["Accept-Encoding: gzip, deflate, br", *target.headers]:
             args += ["-H", header]
         done = subprocess.run([*args, target.url], capture_output=True, text=True, check=True)
         report = json.loads(done.stdout.strip().splitlines()[-1])
         if report["bad_status"] or report["socket"]:
-            sys.exit(f"{target.name}: {report['bad_status']} answers not 2xx/3xx, "
-                     f"{report['socket']} socket errors\n{done.stdout}")
-        return Result(report["requests"] / report["seconds"], report["p50"] / 1000,
-                      report["p99"] / 1000)
+            sys.exit(
+                f"{target.name}: {report['bad_status']} answers not 2xx/3xx, "
+                f"{report['socket']} socket errors\n{done.stdout}"
+            )
+        return Result(
+            report["requests"] / report["seconds"], report["p50"] / 1000, report["p99"] / 1000
+        )
 
 
 async def _signed_in(settings: Settings, customer_id: str) -> tuple[str, int, str]:
@@ -121,8 +132,7 @@ async def _signed_in(settings: Settings, customer_id: str) -> tuple[str, int, st
 
 
 def _serve(args: list[str], env: dict[str, str], probe: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:
             httpx.get(probe, timeout=1)
@@ -154,26 +164,49 @@ def _targets(settings: Settings, folder: str, bare_url: str, quiet_url: str) -> 
 
 
 def measure(url: str, options: argparse.Namespace, wrk: Wrk) -> None:
-    print(f"\n== {url.split('://')[0]}: {options.customers:,} customers with "
-          f"{bench_data.INVOICES} invoices + one with {bench_data.HEAVY_INVOICES:,}, "
-          f"{bench_data.ensure(url, options.customers)}")
+    print(
+        f"\n== {url.split('://')[0]}: {options.customers:,} customers with "
+        f"{bench_data.INVOICES} invoices + one with {bench_data.HEAVY_INVOICES:,}, "
+        f"{bench_data.ensure(url, options.customers)}"
+    )
     port, bare_port, quiet_port = free_port(), free_port(), free_port()
     settings = Settings(database_url=url, secret_key=SECRET, base_url=f"http://127.0.0.1:{port}")
     folder = tempfile.mkdtemp()
-    targets = _targets(settings, folder, f"http://127.0.0.1:{bare_port}/",
-                       f"http://127.0.0.1:{quiet_port}/")
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET,
-           "BASE_URL": settings.base_url, "PYTHONPATH": folder}
+    targets = _targets(
+        settings, folder, f"http://127.0.0.1:{bare_port}/", f"http://127.0.0.1:{quiet_port}/"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": SECRET,
+        "BASE_URL": settings.base_url,
+        "PYTHONPATH": folder,
+    }
     env.pop("DEBUG", None)
     servers = [
-        _serve([sys.executable, "-m", "portal", "serve", "--port", str(port)], env,
-               targets[-1].url),
+        _serve(
+            [sys.executable, "-m", "portal", "serve", "--port", str(port)], env, targets[-1].url
+        ),
         # Served as `portal serve` serves the portal: uvicorn's defaults, access log included
         # (it costs a quarter of the bare route's time); and once more without it.
-        _serve([sys.executable, "-m", "uvicorn", "bare:app", "--port", str(bare_port)], env,
-               targets[0].url),
-        _serve([sys.executable, "-m", "uvicorn", "bare:app", "--port", str(quiet_port),
-                "--no-access-log"], env, targets[1].url),
+        _serve(
+            [sys.executable, "-m", "uvicorn", "bare:app", "--port", str(bare_port)],
+            env,
+            targets[0].url,
+        ),
+        _serve(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bare:app",
+                "--port",
+                str(quiet_port),
+                "--no-access-log",
+            ],
+            env,
+            targets[1].url,
+        ),
     ]
     try:
         for target in targets:
@@ -196,18 +229,24 @@ def _median(results: list[Result]) -> Result:
 def _report(targets: list[Target], rounds: dict[str, list[Result]]) -> None:
     bare = _median(rounds[targets[0].name]).rps
     quiet = _median(rounds[targets[1].name]).rps
-    print(f"{'page':44} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'SQL':>4} {'× bare':>7} "
-          f"{'× no log':>8}")
+    print(
+        f"{'page':44} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'SQL':>4} {'× bare':>7} "
+        f"{'× no log':>8}"
+    )
     for target in targets:
         result = _median(rounds[target.name])
-        print(f"{target.name[:44]:44} {result.rps:7.0f} {result.p50_ms:7.1f} "
-              f"{result.p99_ms:7.1f} {target.statements:4} {result.rps / bare:7.2f} "
-              f"{result.rps / quiet:8.2f}")
+        print(
+            f"{target.name[:44]:44} {result.rps:7.0f} {result.p50_ms:7.1f} "
+            f"{result.p99_ms:7.1f} {target.statements:4} {result.rps / bare:7.2f} "
+            f"{result.rps / quiet:8.2f}"
+        )
     overview = [_median(rounds[target.name]).rps for target in targets[2:4]]
     spread = ", ".join(f"{result.rps:.0f}" for result in rounds[targets[2].name])
-    print(f"10,000 invoices / 10: {overview[1] / overview[0]:.2f}; median of "
-          f"{len(rounds[targets[0].name])} rounds (overview rounds: {spread} req/s); load "
-          f"average {os.getloadavg()[0]:.2f}")
+    print(
+        f"10,000 invoices / 10: {overview[1] / overview[0]:.2f}; median of "
+        f"{len(rounds[targets[0].name])} rounds (overview rounds: {spread} req/s); load "
+        f"average {os.getloadavg()[0]:.2f}"
+    )
 
 
 def _reachable(url: str) -> bool:
@@ -225,14 +264,22 @@ def _reachable(url: str) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--databases", default="sqlite,postgresql",
-                        help="which to measure, comma-separated (default: both)")
-    parser.add_argument("--sqlite-url",
-                        default=f"sqlite:///{Path('var/bench/bench.sqlite3').resolve()}")
-    parser.add_argument("--postgresql-url", default=POSTGRESQL_URL,
-                        help="a database of its own: the benchmark replaces its contents")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--databases",
+        default="sqlite,postgresql",
+        help="which to measure, comma-separated (default: both)",
+    )
+    parser.add_argument(
+        "--sqlite-url", default=f"sqlite:///{Path('var/bench/bench.sqlite3').resolve()}"
+    )
+    parser.add_argument(
+        "--postgresql-url",
+        default=POSTGRESQL_URL,
+        help="a database of its own: the benchmark replaces its contents",
+    )
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=5, help="per page and round")
     parser.add_argument("--rounds", type=int, default=3)
@@ -240,8 +287,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     options = parser.parse_args()
     wrk = Wrk(options.threads, options.connections)
-    print(f"wrk -t{options.threads} -c{options.connections}, {options.seconds:g} s per page "
-          f"and round; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"wrk -t{options.threads} -c{options.connections}, {options.seconds:g} s per page "
+        f"and round; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}"
+    )
     for name in options.databases.split(","):
         if name == "sqlite":
             measure(options.sqlite_url, options, wrk)

@@ -89,8 +89,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, secret_key=SECRET, base_url=BASE_URL,
-                    debug=True, var_dir=tmp_path / "var")
+    return Settings(
+        database_url=database_url,
+        secret_key=SECRET,
+        base_url=BASE_URL,
+        debug=True,
+        var_dir=tmp_path / "var",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -108,8 +113,9 @@ async def app(settings: Settings) -> AsyncIterator[Starlette]:
 
 
 @contextlib.asynccontextmanager
-async def serving(settings: Settings, **changes: Any
-                  ) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
+async def serving(
+    settings: Settings, **changes: Any
+) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
     """The app running with these settings changed, and a client for it: what the `app` and
     `client` fixtures give, for a test that needs other settings."""
     settings = replace(settings, **changes)
@@ -162,6 +168,7 @@ def html(response: httpx.Response) -> Page:
 
 # -- Mail ----------------------------------------------------------------------------------
 
+
 @dataclass
 class Inbox:
     messages: list[Message] = field(default_factory=list)
@@ -186,8 +193,9 @@ class SmtpServer:
 
     def start(self) -> None:
         """Up again on the same port (a stopped controller cannot restart)."""
-        self.controller = Controller(self.inbox, hostname=self.controller.hostname,
-                                     port=self.controller.port)
+        self.controller = Controller(
+            self.inbox, hostname=self.controller.hostname, port=self.controller.port
+        )
         self.controller.start()
 
 

@@ -18,12 +18,12 @@ POT = ROOT / "locales" / "messages.pot"
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
 
 
-
 def texts(value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
     """A catalogue entry's msgid or msgstr as its forms (one, or one per plural form)."""
     if value is None:
         return ("",)
     return (value,) if isinstance(value, str) else tuple(value)
+
 
 def catalog(path: Path) -> Catalog:
     with path.open("rb") as f:
@@ -41,16 +41,31 @@ def placeholders(text: str) -> list[str]:
 def test_template_is_up_to_date(tmp_path: Path) -> None:
     fresh = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", "babel.cfg",
-         "-k", "N_", "--no-location", "-o", str(fresh), "."],
-        cwd=ROOT, check=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "-q",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "N_",
+            "--no-location",
+            "-o",
+            str(fresh),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
     )
     missing = ids(catalog(fresh)) - ids(catalog(POT))
     stale = ids(catalog(POT)) - ids(catalog(fresh))
     assert not missing and not stale, (
         f"locales/messages.pot is stale (new: {sorted(map(str, missing))[:5]}, "
         f"gone: {sorted(map(str, stale))[:5]}): run `make translations-extract "
-        "translations-update`, then translate.")
+        "translations-update`, then translate."
+    )
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -83,24 +98,54 @@ def test_catalogue_is_complete(locale: str) -> None:
 # wherever the English does), and one form for actions: buttons, links and the headings that
 # name what a page does are infinitives in French and Spanish, never imperatives.
 GLOSSARY: dict[str, dict[str, str | tuple[str, ...]]] = {
-    "fr": {"plan": "forfait", "subscription": "abonnement", "invoice": "facture",
-           "payment method": "moyen de paiement", "billing": "factur",
-           "promotion code": "code promotionnel"},
-    "de": {"plan": "tarif", "subscription": "abonnement", "invoice": "rechnung",
-           "payment method": "zahlungsmethode", "billing": "abrechnung",
-           "promotion code": "aktionscode"},
-    "it": {"plan": "pian", "subscription": "abbonament", "invoice": "fattur",
-           "payment method": "metodo di pagamento", "billing": "fatturazione",
-           "promotion code": "codice promozionale"},
-    "ja": {"plan": "プラン", "subscription": "サブスクリプション", "invoice": "請求書",
-           "payment method": "支払い方法", "billing": "請求",
-           "promotion code": "プロモーションコード"},
-    "zh_Hans": {"plan": "方案", "subscription": "订阅", "invoice": "发票",
-                "payment method": "付款方式", "billing": ("账单", "计费周期"),
-                "promotion code": "优惠码"},
-    "es": {"plan": "plan", "subscription": "suscripci", "invoice": "factura",
-           "payment method": "método de pago", "billing": "facturación",
-           "promotion code": "código promocional"},
+    "fr": {
+        "plan": "forfait",
+        "subscription": "abonnement",
+        "invoice": "facture",
+        "payment method": "moyen de paiement",
+        "billing": "factur",
+        "promotion code": "code promotionnel",
+    },
+    "de": {
+        "plan": "tarif",
+        "subscription": "abonnement",
+        "invoice": "rechnung",
+        "payment method": "zahlungsmethode",
+        "billing": "abrechnung",
+        "promotion code": "aktionscode",
+    },
+    "it": {
+        "plan": "pian",
+        "subscription": "abbonament",
+        "invoice": "fattur",
+        "payment method": "metodo di pagamento",
+        "billing": "fatturazione",
+        "promotion code": "codice promozionale",
+    },
+    "ja": {
+        "plan": "プラン",
+        "subscription": "サブスクリプション",
+        "invoice": "請求書",
+        "payment method": "支払い方法",
+        "billing": "請求",
+        "promotion code": "プロモーションコード",
+    },
+    "zh_Hans": {
+        "plan": "方案",
+        "subscription": "订阅",
+        "invoice": "发票",
+        "payment method": "付款方式",
+        "billing": ("账单", "计费周期"),
+        "promotion code": "优惠码",
+    },
+    "es": {
+        "plan": "plan",
+        "subscription": "suscripci",
+        "invoice": "factura",
+        "payment method": "método de pago",
+        "billing": "facturación",
+        "promotion code": "código promocional",
+    },
 }
 # Words the glossary must not meet elsewhere: another term for the same thing.
 AVOID = {
@@ -111,11 +156,25 @@ AVOID = {
     "zh_Hans": ["变更"],
     "es": ["página web", "vencida:", "vence:"],
 }
-ACTIONS = ["Change plan", "Change your plan", "Manage your billing", "Confirm the change",
-           "Continue", "Keep my current plan", "Pay %(amount)s and change plan",
-           "Preview the change", "Send a new code", "Send me a code", "Sign in",
-           "Sign in again", "Sign out", "Use another email address", "Skip to main content",
-           "Back to billing", "Return to the website"]
+ACTIONS = [
+    "Change plan",
+    "Change your plan",
+    "Manage your billing",
+    "Confirm the change",
+    "Continue",
+    "Keep my current plan",
+    "Pay %(amount)s and change plan",
+    "Preview the change",
+    "Send a new code",
+    "Send me a code",
+    "Sign in",
+    "Sign in again",
+    "Sign out",
+    "Use another email address",
+    "Skip to main content",
+    "Back to billing",
+    "Return to the website",
+]
 INFINITIVE = {
     "fr": re.compile(r"^(se |m'|s')?\w+(er|ir|re)\b"),
     "es": re.compile(r"^\w*(ar|er|ir)(me|te|se)?\b"),
@@ -135,7 +194,8 @@ def test_one_term_per_thing(locale: str) -> None:
             allowed = (words,) if isinstance(words, str) else words
             # Whole words: "plan" and "plans", not "explanation".
             if re.search(rf"\b{english}s?\b", source) and not all(
-                    any(word in text.lower() for word in allowed) for text in strings):
+                any(word in text.lower() for word in allowed) for text in strings
+            ):
                 problems.append(f"{english!r} is not {words!r} in {message.id!r}: {strings}")
         for avoided in AVOID[locale]:
             if any(avoided in text.lower() for text in strings):
@@ -149,6 +209,9 @@ def test_the_same_action_has_the_same_words(locale: str) -> None:
     assert po["Change plan"].string == po["Change your plan"].string
     pattern = INFINITIVE.get(locale)
     if pattern is not None:
-        wrong = [(msgid, po[msgid].string) for msgid in ACTIONS
-                 if not pattern.match(str(po[msgid].string).lower())]
+        wrong = [
+            (msgid, po[msgid].string)
+            for msgid in ACTIONS
+            if not pattern.match(str(po[msgid].string).lower())
+        ]
         assert not wrong, wrong

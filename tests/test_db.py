@@ -17,8 +17,9 @@ from portal.tables import customers, metadata
 from tests import factories
 
 
-async def test_sqlite_holds_one_connection(database_url: str,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_sqlite_holds_one_connection(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if not database_url.startswith("sqlite"):
         pytest.skip("PostgreSQL uses asyncpg's pool")
     opened = 0
@@ -33,6 +34,7 @@ async def test_sqlite_holds_one_connection(database_url: str,
     db = Database(database_url)
     await db.connect()
     try:
+
         async def reads() -> None:
             for _ in range(20):
                 await db.fetch_val(select(func.count()).select_from(customers))
@@ -66,8 +68,9 @@ async def test_concurrent_transactions_do_not_interleave(db: Database) -> None:
         async with db.transaction():
             balance = await db.fetch_val(query)
             await asyncio.sleep(0)
-            await db.execute(customers.update().where(customers.c.id == cus["id"])
-                             .values(balance=balance + 1))
+            await db.execute(
+                customers.update().where(customers.c.id == cus["id"]).values(balance=balance + 1)
+            )
 
     await asyncio.gather(*(add_one() for _ in range(20)))
     assert await db.fetch_val(query) == 20
@@ -87,9 +90,7 @@ async def test_migrations_match_the_tables(database_url: str) -> None:
     assert differences == []
 
 
-async def test_statements_of_one_shape_are_compiled_once_and_stay_correct(
-    db: Database
-) -> None:
+async def test_statements_of_one_shape_are_compiled_once_and_stay_correct(db: Database) -> None:
     rows = [factories.customer(name=f"N{n}") for n in range(5)]
     await factories.seed(db, customers=rows)
     backend = db._db._backend

@@ -15,16 +15,21 @@ from portal.tables import outbox_emails as outbox
 
 async def queue(db: Database, count: int) -> None:
     for n in range(count):
-        await mail.queue(db, to=f"m{n}@example.com", template="test", locale="en",
-                         context={"business_name": "Tessellate"}, test_mode=False)
+        await mail.queue(
+            db,
+            to=f"m{n}@example.com",
+            template="test",
+            locale="en",
+            context={"business_name": "Tessellate"},
+            test_mode=False,
+        )
 
 
 async def rows(db: Database) -> list[Row]:
     return await db.fetch_all(select(outbox).order_by(outbox.c.to_address))
 
 
-async def test_two_senders_never_attempt_the_same_message(db: Database,
-                                                          database_url: str) -> None:
+async def test_two_senders_never_attempt_the_same_message(db: Database, database_url: str) -> None:
     await queue(db, 40)
     attempted: list[str] = []
 
@@ -35,8 +40,9 @@ async def test_two_senders_never_attempt_the_same_message(db: Database,
     other = Database(database_url)
     await other.connect()
     try:
-        sent = await asyncio.gather(*(deliver_due(d, mail.OUTBOX, slow, limit=15)
-                                      for d in (db, other, db, other)))
+        sent = await asyncio.gather(
+            *(deliver_due(d, mail.OUTBOX, slow, limit=15) for d in (db, other, db, other))
+        )
     finally:
         await other.disconnect()
     assert sum(sent) == 40 and sorted(attempted) == sorted(set(attempted))

@@ -6,8 +6,10 @@ from portal.cli import DEMO_ANCHOR, shift_times
 
 
 def test_the_demo_moves_card_expiry_dates_with_its_other_dates() -> None:
-    card = {"card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2026},
-            "created": DEMO_ANCHOR}
+    card = {
+        "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2026},
+        "created": DEMO_ANCHOR,
+    }
     later = shift_times(card, 60 * 86400)
     assert later["card"] == {"brand": "visa", "last4": "4242", "exp_month": 2, "exp_year": 2027}
     assert later["created"] == DEMO_ANCHOR + 60 * 86400

@@ -10,8 +10,7 @@ from httpx import AsyncClient
 
 from portal import ROOT
 
-ERROR_MODULES = ["portal/errors.py", "portal/subscriptions/errors.py",
-                 "portal/payments/errors.py"]
+ERROR_MODULES = ["portal/errors.py", "portal/subscriptions/errors.py", "portal/payments/errors.py"]
 NOT_WEB = ("__future__", "typing", "portal.core", "portal.errors", "portal.billing.money")
 
 
@@ -35,8 +34,12 @@ async def test_api_clients_get_errors_as_json(client: AsyncClient) -> None:
     response = await client.get("/v1/nothing/here")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"error": {
-        "type": "invalid_request_error", "code": "not_found",
-        "message": "There is nothing at this address. Check the link, or start again from the "
-                   "page that sent you here."}}
+    assert response.json() == {
+        "error": {
+            "type": "invalid_request_error",
+            "code": "not_found",
+            "message": "There is nothing at this address. Check the link, or start again from the "
+            "page that sent you here.",
+        }
+    }
     assert response.headers["x-content-type-options"] == "nosniff"

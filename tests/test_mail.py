@@ -19,8 +19,14 @@ from tests.conftest import SmtpServer, html
 
 
 async def queue_test_mail(db: Database, locale: str = "en") -> str:
-    return await mail.queue(db, to="ana@example.com", template="test", locale=locale,
-                            context={"business_name": "Tessellate"}, test_mode=True)
+    return await mail.queue(
+        db,
+        to="ana@example.com",
+        template="test",
+        locale=locale,
+        context={"business_name": "Tessellate"},
+        test_mode=True,
+    )
 
 
 async def outbox_row(db: Database, email_id: str) -> dict[str, object]:
@@ -30,10 +36,12 @@ async def outbox_row(db: Database, email_id: str) -> dict[str, object]:
 
 
 class TestSending:
-    async def test_delivers_text_and_html(self, db: Database, settings: Settings,
-                                          smtp_server: SmtpServer) -> None:
-        settings = replace(settings, smtp_url=smtp_server.url,
-                           mail_from="Tessellate <billing@tessellate.example>")
+    async def test_delivers_text_and_html(
+        self, db: Database, settings: Settings, smtp_server: SmtpServer
+    ) -> None:
+        settings = replace(
+            settings, smtp_url=smtp_server.url, mail_from="Tessellate <billing@tessellate.example>"
+        )
         email_id = await queue_test_mail(db)
         assert await mail.send_due(db, settings) == 1
         [message] = smtp_server.inbox.messages
@@ -97,23 +105,32 @@ class TestSending:
         tls = mail.smtp_options("smtps://mail.example")
         assert (tls["port"], tls["use_tls"], tls["start_tls"]) == (465, True, False)
 
-    @pytest.mark.parametrize(("url", "start_tls"), [
-        ("smtp://mail.example:587", True),  # required: nobody in between can strip it
-        ("smtp://10.0.0.5:25", True),
-        ("smtp://relay.internal:25?tls=none", False),  # the operator's explicit choice
-        ("smtp://127.0.0.1:2525", None),  # loopback: when offered, as before
-        ("smtp://127.0.0.2", None),
-        ("smtp://localhost:25", None),
-        ("smtp://[::1]:25", None),
-    ])
-    def test_starttls_is_required_beyond_loopback(self, url: str, start_tls: bool | None
-                                                  ) -> None:
+    @pytest.mark.parametrize(
+        ("url", "start_tls"),
+        [
+            ("smtp://mail.example:587", True),  # required: nobody in between can strip it
+            ("smtp://10.0.0.5:25", True),
+            ("smtp://relay.internal:25?tls=none", False),  # the operator's explicit choice
+            ("smtp://127.0.0.1:2525", None),  # loopback: when offered, as before
+            ("smtp://127.0.0.2", None),
+            ("smtp://localhost:25", None),
+            ("smtp://[::1]:25", None),
+        ],
+    )
+    def test_starttls_is_required_beyond_loopback(self, url: str, start_tls: bool | None) -> None:
         options = mail.smtp_options(url)
         assert options["start_tls"] is start_tls
         assert options["use_tls"] is False
 
-    @pytest.mark.parametrize("url", ["smtps://mail.example?tls=none", "smtp://mail.example?tls=1",
-                                     "smtp://mail.example?verify=no", "http://mail.example"])
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "smtps://mail.example?tls=none",
+            "smtp://mail.example?tls=1",
+            "smtp://mail.example?verify=no",
+            "http://mail.example",
+        ],
+    )
     def test_unknown_forms_are_refused(self, url: str) -> None:
         with pytest.raises(ValueError, match=r"SMTP_URL|smtps"):
             mail.smtp_options(url)
@@ -122,9 +139,11 @@ class TestSending:
         self, db: Database, settings: Settings, smtp_server: SmtpServer
     ) -> None:
         """What a man in the middle who strips STARTTLS would see: no message."""
-        options = {**mail.smtp_options("smtp://mail.example:25"),
-                   "hostname": smtp_server.controller.hostname,
-                   "port": smtp_server.controller.port}
+        options = {
+            **mail.smtp_options("smtp://mail.example:25"),
+            "hostname": smtp_server.controller.hostname,
+            "port": smtp_server.controller.port,
+        }
         row = await outbox_row(db, await queue_test_mail(db))
         with pytest.raises(aiosmtplib.SMTPException, match="STARTTLS"):
             await aiosmtplib.send(mail._message(row, settings.mail_from), **options)

@@ -16,8 +16,9 @@ from tests.conftest import html, serving
 
 
 class TestLoginPage:
-    async def test_renders_the_configuration_branding(self, client: AsyncClient,
-                                                      db: Database) -> None:
+    async def test_renders_the_configuration_branding(
+        self, client: AsyncClient, db: Database
+    ) -> None:
         data = await factories.customer_with_plan(db)
         link = data["configuration"]["login_page"]["link_id"]
         response = await client.get(f"/p/login/{link}")
@@ -35,13 +36,16 @@ class TestLoginPage:
         assert page.maybe("label[for=email]") is not None
         assert page.maybe('a[href="https://tessellate.example/terms"]') is not None
 
-    @pytest.mark.parametrize(("given", "shown"), [
-        ("ana@example.com", "ana@example.com"),
-        ("  Ana@Example.COM ", "Ana@example.com"),
-        ("not-an-email", ""),
-        ("<script>@x", ""),
-        ("a" * 600 + "@example.com", ""),
-    ])
+    @pytest.mark.parametrize(
+        ("given", "shown"),
+        [
+            ("ana@example.com", "ana@example.com"),
+            ("  Ana@Example.COM ", "Ana@example.com"),
+            ("not-an-email", ""),
+            ("<script>@x", ""),
+            ("a" * 600 + "@example.com", ""),
+        ],
+    )
     async def test_prefilled_email_is_kept_or_silently_dropped(
         self, client: AsyncClient, db: Database, given: str, shown: str
     ) -> None:
@@ -63,12 +67,16 @@ class TestLoginPage:
         # Branded with the default configuration even though the link is unknown.
         assert page.css_first(".brand-name").text() == "Tessellate"
 
-    @pytest.mark.parametrize("change", [
-        {"active": False},
-        {"login_page": {"enabled": False, "link_id": "closed-link"}},
-    ])
-    async def test_inactive_link_is_a_404(self, client: AsyncClient, db: Database,
-                                          change: dict[str, object]) -> None:
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"active": False},
+            {"login_page": {"enabled": False, "link_id": "closed-link"}},
+        ],
+    )
+    async def test_inactive_link_is_a_404(
+        self, client: AsyncClient, db: Database, change: dict[str, object]
+    ) -> None:
         config = factories.configuration(**change)
         if "login_page" not in change:
             config["login_page"] = {"enabled": True, "link_id": "closed-link"}
@@ -78,12 +86,15 @@ class TestLoginPage:
 
 
 class TestDebugOverview:
-    async def test_shows_plan_card_and_invoices_in_the_locale(self, client: AsyncClient,
-                                                              db: Database) -> None:
+    async def test_shows_plan_card_and_invoices_in_the_locale(
+        self, client: AsyncClient, db: Database
+    ) -> None:
         data = await factories.customer_with_plan(db)
         before = db.query_count
-        response = await client.get(f"/dev/customers/{data['customer']['id']}",
-                                    headers={"accept-language": "de-DE,de;q=0.9"})
+        response = await client.get(
+            f"/dev/customers/{data['customer']['id']}",
+            headers={"accept-language": "de-DE,de;q=0.9"},
+        )
         queries = db.query_count - before
         assert response.status_code == 200
         page = html(response)
@@ -104,8 +115,9 @@ class TestDebugOverview:
         response = await client.get("/dev/customers/cus_nobody")
         assert response.status_code == 404
 
-    async def test_invoice_history_is_capped_newest_first(self, client: AsyncClient,
-                                                          db: Database) -> None:
+    async def test_invoice_history_is_capped_newest_first(
+        self, client: AsyncClient, db: Database
+    ) -> None:
         data = await factories.customer_with_plan(db)
         cus = data["customer"]["id"]
         extra = [factories.invoice(cus, 100 * k, created=1_700_000_000 + k) for k in range(1, 13)]
@@ -120,12 +132,14 @@ class TestDebugOverview:
 
 
 class TestHtmx:
-    async def test_language_switch_returns_the_page_fragment(self, client: AsyncClient,
-                                                             db: Database) -> None:
+    async def test_language_switch_returns_the_page_fragment(
+        self, client: AsyncClient, db: Database
+    ) -> None:
         data = await factories.customer_with_plan(db)
         url = f"/dev/customers/{data['customer']['id']}"
-        response = await client.get(url, params={"locale": "ja"},
-                                    headers={"hx-request": "true", "hx-target": "page"})
+        response = await client.get(
+            url, params={"locale": "ja"}, headers={"hx-request": "true", "hx-target": "page"}
+        )
         assert response.status_code == 200
         assert response.headers["vary"] == "HX-Request"
         assert "<html" not in response.text
@@ -135,12 +149,16 @@ class TestHtmx:
         assert page.maybe("title") is not None
         assert "portal_locale=ja" in response.headers["set-cookie"]
 
-    async def test_the_switch_updates_the_title_and_the_address(self, client: AsyncClient,
-                                                                db: Database) -> None:
+    async def test_the_switch_updates_the_title_and_the_address(
+        self, client: AsyncClient, db: Database
+    ) -> None:
         data = await factories.customer_with_plan(db)
         url = f"/dev/customers/{data['customer']['id']}"
-        response = await client.get(url, params=[("a", "1"), ("b", "x y"), ("locale", "fr")],
-                                    headers={"hx-request": "true", "hx-target": "page"})
+        response = await client.get(
+            url,
+            params=[("a", "1"), ("b", "x y"), ("locale", "fr")],
+            headers={"hx-request": "true", "hx-target": "page"},
+        )
         # htmx 2 takes a <title> only at the root of a fragment, not inside #page.
         assert response.text.lstrip().startswith("<title>Facturation · Tessellate</title>")
         assert html(response).maybe("#page title") is None
@@ -148,41 +166,59 @@ class TestHtmx:
         assert response.headers["hx-replace-url"] == "?a=1&b=x+y&locale=fr"
         assert "hx-replace-url" not in (await client.get(url)).headers
         # An error during the switch is an alert: the address stays.
-        missing = await client.get("/dev/customers/cus_nobody", params={"locale": "fr"},
-                                   headers={"hx-request": "true", "hx-target": "page"})
+        missing = await client.get(
+            "/dev/customers/cus_nobody",
+            params={"locale": "fr"},
+            headers={"hx-request": "true", "hx-target": "page"},
+        )
         assert missing.status_code == 404
         assert "hx-replace-url" not in missing.headers
 
-    async def test_history_restore_gets_the_whole_page(self, client: AsyncClient,
-                                                       db: Database) -> None:
+    async def test_history_restore_gets_the_whole_page(
+        self, client: AsyncClient, db: Database
+    ) -> None:
         data = await factories.customer_with_plan(db)
         response = await client.get(
             f"/dev/customers/{data['customer']['id']}",
-            headers={"hx-request": "true", "hx-target": "page",
-                     "hx-history-restore-request": "true"})
+            headers={
+                "hx-request": "true",
+                "hx-target": "page",
+                "hx-history-restore-request": "true",
+            },
+        )
         assert response.text.lstrip().startswith("<!doctype html>")
 
-    async def test_switcher_links_work_without_javascript(self, client: AsyncClient,
-                                                          db: Database) -> None:
+    async def test_switcher_links_work_without_javascript(
+        self, client: AsyncClient, db: Database
+    ) -> None:
         data = await factories.customer_with_plan(db)
         response = await client.get(f"/dev/customers/{data['customer']['id']}")
         links = html(response).css(".languages a")
         assert [a.attributes["data-locale"] for a in links] == [
-            "en", "fr", "de", "it", "ja", "zh_Hans", "es"]
+            "en",
+            "fr",
+            "de",
+            "it",
+            "ja",
+            "zh_Hans",
+            "es",
+        ]
         for link in links:
             assert link.attributes["href"] == link.attributes["hx-get"]
             assert str(link.attributes["href"]).startswith("?")
-        italian = await client.get(f"/dev/customers/{data['customer']['id']}"
-                                   f"{links[3].attributes['href']}")
+        italian = await client.get(
+            f"/dev/customers/{data['customer']['id']}{links[3].attributes['href']}"
+        )
         assert html(italian).css_first("html").attributes["lang"] == "it"
         # The choice is remembered for the next page.
         again = await client.get(f"/dev/customers/{data['customer']['id']}")
         assert html(again).css_first("html").attributes["lang"] == "it"
 
-    async def test_errors_become_alerts_for_htmx(self, client: AsyncClient,
-                                                 db: Database) -> None:
-        response = await client.get("/dev/customers/cus_nobody",
-                                    headers={"hx-request": "true", "hx-target": "subscriptions"})
+    async def test_errors_become_alerts_for_htmx(self, client: AsyncClient, db: Database) -> None:
+        response = await client.get(
+            "/dev/customers/cus_nobody",
+            headers={"hx-request": "true", "hx-target": "subscriptions"},
+        )
         assert response.status_code == 404
         assert response.headers["hx-retarget"] == "#alerts"
         assert html(response).maybe("[role=alert]") is not None
@@ -190,8 +226,7 @@ class TestHtmx:
 
 class TestHeaders:
     @pytest.mark.parametrize("path", ["/p/login/unknown", "/dev/", "/static/css/portal.css"])
-    async def test_security_headers_on_every_response(self, client: AsyncClient,
-                                                      path: str) -> None:
+    async def test_security_headers_on_every_response(self, client: AsyncClient, path: str) -> None:
         response = await client.get(path)
         csp = response.headers["content-security-policy"]
         assert "script-src 'self'" in csp
@@ -201,8 +236,7 @@ class TestHeaders:
         assert response.headers["referrer-policy"] == "same-origin"
         assert "strict-transport-security" not in response.headers  # plain HTTP here
 
-    async def test_inline_style_carries_the_nonce(self, client: AsyncClient,
-                                                  db: Database) -> None:
+    async def test_inline_style_carries_the_nonce(self, client: AsyncClient, db: Database) -> None:
         response = await client.get("/dev/")
         nonce = html(response).css_first("head style").attributes["nonce"]
         assert f"'nonce-{nonce}'" in response.headers["content-security-policy"]
@@ -214,8 +248,9 @@ class TestHeaders:
         assert "max-age=" in response.headers["strict-transport-security"]
         assert "Secure" in (await _switch_cookie(app))
 
-    async def test_server_error_is_a_branded_localized_page(self, app: Starlette,
-                                                            client: AsyncClient) -> None:
+    async def test_server_error_is_a_branded_localized_page(
+        self, app: Starlette, client: AsyncClient
+    ) -> None:
         from starlette.routing import Route
 
         async def broken(request: object) -> None:
@@ -245,17 +280,19 @@ class TestHeaders:
 
         async def stream() -> AsyncIterator[bytes]:
             for start in range(0, len(body), 65536):
-                yield body[start:start + 65536]
+                yield body[start : start + 65536]
 
         response = await client.post(
-            "/echo", content=stream() if chunked else body,
-            headers={"content-type": "application/x-www-form-urlencoded",
-                     "accept-language": "it"})
+            "/echo",
+            content=stream() if chunked else body,
+            headers={"content-type": "application/x-www-form-urlencoded", "accept-language": "it"},
+        )
         assert response.status_code == 413
         assert html(response).css_first("html").attributes["lang"] == "it"
         # The error page gave a CSRF cookie: a small body with its token goes through.
-        small = await client.post("/echo", data={"a": "1"},
-                                  headers={"x-csrftoken": client.cookies["csrftoken"]})
+        small = await client.post(
+            "/echo", data={"a": "1"}, headers={"x-csrftoken": client.cookies["csrftoken"]}
+        )
         assert small.text == "1"
 
 
@@ -270,8 +307,9 @@ async def _switch_cookie(app: Starlette) -> str:
 
 
 class TestWeight:
-    async def test_static_files_are_compressed_and_pages_are_not(self, client: AsyncClient,
-                                                                 db: Database) -> None:
+    async def test_static_files_are_compressed_and_pages_are_not(
+        self, client: AsyncClient, db: Database
+    ) -> None:
         gzip = {"accept-encoding": "gzip"}
         htmx = await client.get("/static/vendor/htmx/htmx.min.js", headers=gzip)
         css = await client.get("/static/css/portal.css", headers=gzip)
@@ -280,8 +318,12 @@ class TestWeight:
         assert css.headers["content-encoding"] == "gzip"
         assert "content-encoding" not in page.headers
         # The first signed-in page stays within 40 KB compressed, all parts counted.
-        weight = (int(htmx.headers["content-length"]) + int(css.headers["content-length"])
-                  + len(page.content) + len((await client.get("/static/js/portal.js")).content))
+        weight = (
+            int(htmx.headers["content-length"])
+            + int(css.headers["content-length"])
+            + len(page.content)
+            + len((await client.get("/static/js/portal.js")).content)
+        )
         assert weight < 40_000
 
 
@@ -297,8 +339,9 @@ class TestWording:
         assert "session" not in page.css_first("main").text().lower()
         assert page.css_first("main a.button").text() == "Sign in"
 
-    async def test_an_ended_session_says_so(self, client: AsyncClient, db: Database,
-                                            settings: Settings) -> None:
+    async def test_an_ended_session_says_so(
+        self, client: AsyncClient, db: Database, settings: Settings
+    ) -> None:
         from portal.auth import sessions
 
         data = await factories.customer_with_plan(db)
@@ -318,8 +361,9 @@ class TestWording:
         assert html(await client.get("/p/")).css_first("h1").text() == "Your session has ended"
 
     @pytest.mark.parametrize("path", ["/p/", "/p/logout", "/p/session/gone", "/nothing"])
-    async def test_error_pages_do_not_end_in_a_status_code(self, client: AsyncClient,
-                                                           db: Database, path: str) -> None:
+    async def test_error_pages_do_not_end_in_a_status_code(
+        self, client: AsyncClient, db: Database, path: str
+    ) -> None:
         await factories.customer_with_plan(db)
         response = await client.get(path)
         assert response.status_code >= 400

@@ -26,8 +26,9 @@ from tests.conftest import (
     wait_for_server,
 )
 
-pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL,
-                                reason="needs PostgreSQL: set TEST_DATABASE_URL")
+pytestmark = pytest.mark.skipif(
+    not TEST_DATABASE_URL, reason="needs PostgreSQL: set TEST_DATABASE_URL"
+)
 
 
 def seed(url: str) -> dict[str, Any]:
@@ -48,11 +49,21 @@ def servers(postgresql_url: str, smtp_server: SmtpServer) -> Iterator[list[str]]
     processes, urls = [], []
     for _ in range(2):
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": postgresql_url, "SECRET_KEY": SECRET,
-               "SMTP_URL": smtp_server.url, "BASE_URL": f"http://127.0.0.1:{port}"}
-        processes.append(subprocess.Popen(
-            [sys.executable, "-m", "portal", "serve", "--port", str(port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        env = {
+            **os.environ,
+            "DATABASE_URL": postgresql_url,
+            "SECRET_KEY": SECRET,
+            "SMTP_URL": smtp_server.url,
+            "BASE_URL": f"http://127.0.0.1:{port}",
+        }
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "portal", "serve", "--port", str(port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         urls.append(f"http://127.0.0.1:{port}")
     try:
         for url in urls:
@@ -77,8 +88,9 @@ def test_a_session_made_on_one_is_honoured_by_the_other(
     link = seed(postgresql_url)["configuration"]["login_page"]["link_id"]
     with httpx.Client() as client:
         csrf = token(client, f"{one}/p/login/{link}")
-        sent = client.post(f"{one}/p/login/{link}",
-                           data={"csrftoken": csrf, "email": "noor@example.com"})
+        sent = client.post(
+            f"{one}/p/login/{link}", data={"csrftoken": csrf, "email": "noor@example.com"}
+        )
         assert sent.status_code == 303
         for _ in range(100):
             if smtp_server.inbox.messages:
@@ -88,8 +100,9 @@ def test_a_session_made_on_one_is_honoured_by_the_other(
         body = message.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
         code = re.search(r"^[ \t]+(\d{6})\s*$", body, re.M)
         assert code
-        signed_in = client.post(f"{one}/p/login/{link}/code",
-                                data={"csrftoken": csrf, "code": code.group(1)})
+        signed_in = client.post(
+            f"{one}/p/login/{link}/code", data={"csrftoken": csrf, "code": code.group(1)}
+        )
         assert signed_in.status_code == 303
         # Cookies are per host, not per port: the same browser, the other process.
         home = client.get(f"{other}/p/")
@@ -108,8 +121,9 @@ def test_throttles_count_across_processes(servers: list[str], postgresql_url: st
         csrf = token(client, f"{servers[0]}/p/login/{link}")
         for n in range(limit + 1):
             server = servers[n % 2]
-            response = client.post(f"{server}/p/login/{link}",
-                                   data={"csrftoken": csrf, "email": f"p{n}@example.com"})
+            response = client.post(
+                f"{server}/p/login/{link}", data={"csrftoken": csrf, "email": f"p{n}@example.com"}
+            )
             statuses.append(response.status_code)
     assert statuses[:limit] == [303] * limit
     assert statuses[limit] == 429

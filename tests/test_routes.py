@@ -22,17 +22,29 @@ from tests.conftest import html
 from tests.subscriptions.conftest import Shop
 
 # Open to anyone by design: the sign-in pages, one-time session URLs, signing out.
-PUBLIC = {"auth:login", "auth:send_code", "auth:code", "auth:check_code", "auth:resend",
-          "auth:retry", "auth:magic", "auth:confirm_magic", "auth:session", "auth:logout"}
+PUBLIC = {
+    "auth:login",
+    "auth:send_code",
+    "auth:code",
+    "auth:check_code",
+    "auth:resend",
+    "auth:retry",
+    "auth:magic",
+    "auth:confirm_magic",
+    "auth:session",
+    "auth:logout",
+}
 
 
-def customer_routes(routes: list[BaseRoute], prefix: str = "", names: str = ""
-                    ) -> Iterator[tuple[str, str, str]]:
+def customer_routes(
+    routes: list[BaseRoute], prefix: str = "", names: str = ""
+) -> Iterator[tuple[str, str, str]]:
     """(name, method, path template) of every route under /p that is not public."""
     for route in routes:
         if isinstance(route, Mount):
-            yield from customer_routes(route.routes, prefix + route.path,
-                                       f"{names}{route.name}:" if route.name else names)
+            yield from customer_routes(
+                route.routes, prefix + route.path, f"{names}{route.name}:" if route.name else names
+            )
         elif isinstance(route, Route) and (prefix + route.path).startswith("/p/"):
             name = names + route.name
             if name not in PUBLIC:
@@ -77,8 +89,9 @@ async def test_without_a_session_every_customer_route_asks_to_sign_in(
         assert html(response).maybe("a.button") is not None, name  # the way to sign in
 
 
-async def test_another_customers_ids_are_not_found(app: Starlette, client: AsyncClient,
-                                                   shop: Shop) -> None:
+async def test_another_customers_ids_are_not_found(
+    app: Starlette, client: AsyncClient, shop: Shop
+) -> None:
     ids = await other_customers_ids(shop)
     await shop.customer()  # signed in as this one
     token = await csrf_token(client, "/p/")

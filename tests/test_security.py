@@ -17,8 +17,14 @@ from tests.auth.helpers import csrf_token, last_mail
 from tests.conftest import BASE_URL, html, serving
 
 TEN_MB = 10 * 1024 * 1024
-HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options",
-           "referrer-policy", "cross-origin-opener-policy", "permissions-policy")
+HEADERS = (
+    "content-security-policy",
+    "x-content-type-options",
+    "x-frame-options",
+    "referrer-policy",
+    "cross-origin-opener-policy",
+    "permissions-policy",
+)
 
 
 def assert_security_headers(response: Response) -> None:
@@ -30,7 +36,8 @@ def assert_security_headers(response: Response) -> None:
 
 def assert_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], [
-        r.getMessage() for r in caplog.records]
+        r.getMessage() for r in caplog.records
+    ]
 
 
 @pytest.fixture
@@ -42,23 +49,30 @@ async def link(db: Database) -> str:
 def multipart(fields: dict[str, str], *, filler: int = 0) -> tuple[bytes, str]:
     """A multipart/form-data body; `filler` bytes of a file part after the fields."""
     boundary = "----portal-test-boundary"
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-             f"{value}\r\n".encode() for name, value in fields.items()]
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
     if filler:
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-                     'filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'
-                     .encode() + b"x" * filler + b"\r\n")
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            'filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+            + b"x" * filler
+            + b"\r\n"
+        )
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
 
 
 class TestForms:
-    async def test_a_multipart_form_with_its_token_works(self, client: AsyncClient,
-                                                         db: Database, link: str) -> None:
+    async def test_a_multipart_form_with_its_token_works(
+        self, client: AsyncClient, db: Database, link: str
+    ) -> None:
         token = await csrf_token(client, f"/p/login/{link}")
         body, content_type = multipart({"csrftoken": token, "email": "lea@example.com"})
-        response = await client.post(f"/p/login/{link}", content=body,
-                                     headers={"content-type": content_type})
+        response = await client.post(
+            f"/p/login/{link}", content=body, headers={"content-type": content_type}
+        )
         assert response.status_code == 303
         assert await last_mail(db) is not None
 
@@ -66,8 +80,10 @@ class TestForms:
         self, client: AsyncClient, db: Database, link: str
     ) -> None:
         token = await csrf_token(client, f"/p/login/{link}")
-        response = await client.post(f"/p/login/{link}", data={
-            "csrftoken": token, "email": "lea@example.com", "note": "José Núñez ٣ 東京"})
+        response = await client.post(
+            f"/p/login/{link}",
+            data={"csrftoken": token, "email": "lea@example.com", "note": "José Núñez ٣ 東京"},
+        )
         assert response.status_code == 303
         assert await last_mail(db) is not None
 
@@ -76,11 +92,15 @@ class TestForms:
     ) -> None:
         token = await csrf_token(client, f"/p/login/{link}")
         body, content_type = multipart({"email": "lea@example.com"}, filler=100)
-        body = body.replace(b"--\r\n", b"\r\nContent-Disposition: form-data; "
-                            b'name="csrftoken"\r\n\r\n' + token.encode() + b"\r\n"
-                            b"------portal-test-boundary--\r\n")
-        response = await client.post(f"/p/login/{link}", content=body,
-                                     headers={"content-type": content_type})
+        body = body.replace(
+            b"--\r\n",
+            b"\r\nContent-Disposition: form-data; "
+            b'name="csrftoken"\r\n\r\n' + token.encode() + b"\r\n"
+            b"------portal-test-boundary--\r\n",
+        )
+        response = await client.post(
+            f"/p/login/{link}", content=body, headers={"content-type": content_type}
+        )
         assert response.status_code == 303
 
     async def test_a_multipart_form_without_its_token_is_refused(
@@ -88,16 +108,18 @@ class TestForms:
     ) -> None:
         await csrf_token(client, f"/p/login/{link}")
         body, content_type = multipart({"email": "lea@example.com"})
-        response = await client.post(f"/p/login/{link}", content=body,
-                                     headers={"content-type": content_type})
+        response = await client.post(
+            f"/p/login/{link}", content=body, headers={"content-type": content_type}
+        )
         assert response.status_code == 403
         assert_security_headers(response)
         assert await last_mail(db) is None
 
 
 class TestRefusals:
-    @pytest.mark.parametrize("case", ["no cookie", "bearer", "wrong token", "foreign origin",
-                                      "unsigned cookie", "json"])
+    @pytest.mark.parametrize(
+        "case", ["no cookie", "bearer", "wrong token", "foreign origin", "unsigned cookie", "json"]
+    )
     async def test_unsafe_requests_without_proof_are_refused(
         self, client: AsyncClient, db: Database, link: str, case: str
     ) -> None:
@@ -121,8 +143,9 @@ class TestRefusals:
             data["csrftoken"] = "plain"
         elif case == "json":
             kwargs["json"] = data
-        response = await client.post(f"/p/login/{link}", headers=headers,
-                                     **(kwargs or {"data": data}))
+        response = await client.post(
+            f"/p/login/{link}", headers=headers, **(kwargs or {"data": data})
+        )
         assert response.status_code == 403
         assert_security_headers(response)
         assert html(response).maybe("h1") is not None
@@ -134,8 +157,9 @@ class TestRefusals:
         refused = await client.post(f"/p/login/{link}", data={"email": "lea@example.com"})
         assert refused.status_code == 403
         token = await csrf_token(client, f"/p/login/{link}")
-        again = await client.post(f"/p/login/{link}",
-                                  data={"email": "lea@example.com", "csrftoken": token})
+        again = await client.post(
+            f"/p/login/{link}", data={"email": "lea@example.com", "csrftoken": token}
+        )
         assert again.status_code == 303
 
     async def test_the_token_cookie_is_host_only_and_httponly_under_https(
@@ -152,43 +176,59 @@ class TestBodySize:
     @pytest.mark.parametrize("kind", ["multipart", "urlencoded"])
     @pytest.mark.parametrize("chunked", [False, True])
     async def test_ten_megabytes_are_refused_before_parsing(
-        self, client: AsyncClient, db: Database, link: str, caplog: pytest.LogCaptureFixture,
-        kind: str, chunked: bool
+        self,
+        client: AsyncClient,
+        db: Database,
+        link: str,
+        caplog: pytest.LogCaptureFixture,
+        kind: str,
+        chunked: bool,
     ) -> None:
         token = await csrf_token(client, f"/p/login/{link}")
         if kind == "multipart":
-            body, content_type = multipart({"csrftoken": token, "email": "lea@example.com"},
-                                           filler=TEN_MB)
+            body, content_type = multipart(
+                {"csrftoken": token, "email": "lea@example.com"}, filler=TEN_MB
+            )
         else:
             body = f"csrftoken={token}&email=lea%40example.com&x=".encode() + b"x" * TEN_MB
             content_type = "application/x-www-form-urlencoded"
 
         async def stream() -> AsyncIterator[bytes]:
             for start in range(0, len(body), 1 << 20):
-                yield body[start:start + (1 << 20)]
+                yield body[start : start + (1 << 20)]
 
         caplog.set_level(logging.INFO)
-        response = await client.post(f"/p/login/{link}",
-                                     content=stream() if chunked else body,
-                                     headers={"content-type": content_type,
-                                              "accept-language": "it"})
+        response = await client.post(
+            f"/p/login/{link}",
+            content=stream() if chunked else body,
+            headers={"content-type": content_type, "accept-language": "it"},
+        )
         assert response.status_code == 413
         assert_security_headers(response)
         assert html(response).css_first("html").attributes["lang"] == "it"
         assert_no_traceback(caplog)
         assert await last_mail(db) is None
 
-    async def test_a_body_within_the_cap_still_works(self, client: AsyncClient, db: Database,
-                                                     link: str) -> None:
+    async def test_a_body_within_the_cap_still_works(
+        self, client: AsyncClient, db: Database, link: str
+    ) -> None:
         token = await csrf_token(client, f"/p/login/{link}")
-        response = await client.post(f"/p/login/{link}", data={
-            "csrftoken": token, "email": "lea@example.com", "padding": "x" * 500_000})
+        response = await client.post(
+            f"/p/login/{link}",
+            data={"csrftoken": token, "email": "lea@example.com", "padding": "x" * 500_000},
+        )
         assert response.status_code == 303
 
 
 class TestEveryRefusalCarriesTheHeaders:
-    async def test_each_status(self, client: AsyncClient, db: Database, link: str,
-                               settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    async def test_each_status(
+        self,
+        client: AsyncClient,
+        db: Database,
+        link: str,
+        settings: Settings,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
         from starlette.routing import Route
 
         from portal.errors import TooManyAttempts
@@ -208,8 +248,11 @@ class TestEveryRefusalCarriesTheHeaders:
             404: await client.get("/p/nothing-here"),
             405: await client.get("/p/logout"),
             410: await client.get("/p/session/no-such-token"),
-            413: await client.post(f"/p/login/{link}", content=b"x" * TEN_MB,
-                                   headers={"content-type": "application/octet-stream"}),
+            413: await client.post(
+                f"/p/login/{link}",
+                content=b"x" * TEN_MB,
+                headers={"content-type": "application/octet-stream"},
+            ),
             429: await client.get("/throttled"),
             500: await client.get("/broken"),
         }
@@ -223,15 +266,31 @@ class TestEveryRefusalCarriesTheHeaders:
 def browser_join(base: str, reference: str) -> str:
     """A reference resolved as browsers do for http(s): tabs and newlines dropped, leading and
     trailing spaces trimmed, backslashes read as slashes."""
-    reference = reference.replace("\t", "").replace("\n", "").replace("\r", "").strip(
-        "".join(map(chr, range(33))))
+    reference = (
+        reference.replace("\t", "")
+        .replace("\n", "")
+        .replace("\r", "")
+        .strip("".join(map(chr, range(33))))
+    )
     return urljoin(base.replace("\\", "/"), reference.replace("\\", "/"))
 
 
-TRICKS = ["//evil.example/x", "/\\evil.example", "/%2F%2Fevil.example", "/%5Cevil.example/x",
-          "///evil.example", "/%5C%5Cevil.example", "/\\/evil.example/", "/%09/evil.example",
-          "/p/login/%2F%2Fevil.example", "//evil.example/x?locale=fr&next=//evil.example",
-          "/p/", "/p/logout", "/p/session/expired", "/p/subscriptions/sub_x/update"]
+TRICKS = [
+    "//evil.example/x",
+    "/\\evil.example",
+    "/%2F%2Fevil.example",
+    "/%5Cevil.example/x",
+    "///evil.example",
+    "/%5C%5Cevil.example",
+    "/\\/evil.example/",
+    "/%09/evil.example",
+    "/p/login/%2F%2Fevil.example",
+    "//evil.example/x?locale=fr&next=//evil.example",
+    "/p/",
+    "/p/logout",
+    "/p/session/expired",
+    "/p/subscriptions/sub_x/update",
+]
 
 
 class TestLinksStayOnSite:
@@ -250,10 +309,15 @@ class TestLinksStayOnSite:
         page = html(response)
         references = [
             (node.tag, attribute, node.attributes[attribute])
-            for selector, attribute in (("a[href]", "href"), ("form[action]", "action"),
-                                        ("[hx-get]", "hx-get"), ("[hx-post]", "hx-post"),
-                                        ("link[href]", "href"), ("script[src]", "src"),
-                                        ("img[src]", "src"))
+            for selector, attribute in (
+                ("a[href]", "href"),
+                ("form[action]", "action"),
+                ("[hx-get]", "hx-get"),
+                ("[hx-post]", "hx-post"),
+                ("link[href]", "href"),
+                ("script[src]", "src"),
+                ("img[src]", "src"),
+            )
             for node in page.css(selector)
         ]
         if not htmx:  # htmx gets an alert alone
@@ -265,8 +329,7 @@ class TestLinksStayOnSite:
                 continue  # the business's own pages, from its configuration
             assert urlsplit(target).netloc == "portal.test", (tag, attribute, value, target)
             assert urlsplit(target).path.startswith("/"), target
-        for header in ("location", "hx-redirect", "hx-location", "hx-replace-url",
-                       "hx-push-url"):
+        for header in ("location", "hx-redirect", "hx-location", "hx-replace-url", "hx-push-url"):
             if header in response.headers:
                 target = browser_join(url, response.headers[header])
                 assert urlsplit(target).netloc == "portal.test", (header, target)

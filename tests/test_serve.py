@@ -37,16 +37,21 @@ def run_db(url: str, work: Callable[[Database], Any]) -> Any:
 
 @pytest.fixture
 def shop(database_url: str) -> dict[str, Any]:
-    data: dict[str, Any] = run_db(database_url, lambda db: factories.customer_with_plan(
-        db, email="noor@example.com"))
+    data: dict[str, Any] = run_db(
+        database_url, lambda db: factories.customer_with_plan(db, email="noor@example.com")
+    )
     return data
 
 
 @pytest.fixture
 def environment(database_url: str, tmp_path: Path) -> dict[str, str]:
     """Neither BASE_URL nor PORT: what a newcomer has."""
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET,
-           "PORTAL_VAR_DIR": str(tmp_path / "var")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET,
+        "PORTAL_VAR_DIR": str(tmp_path / "var"),
+    }
     for name in ("BASE_URL", "PORT", "FORWARDED_ALLOW_IPS", "SMTP_URL", "DEBUG"):
         env.pop(name, None)
     return env
@@ -63,7 +68,10 @@ def serve(environment: dict[str, str]) -> Iterator[Serve]:
         port = free_port()
         process = subprocess.Popen(
             [sys.executable, "-m", "portal", "serve", "--port", str(port), *args],
-            env={**environment, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env={**environment, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
         wait_for_server(url)
@@ -76,8 +84,13 @@ def serve(environment: dict[str, str]) -> Iterator[Serve]:
 
 
 def portal(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "portal", *args], env=environment,
-                          capture_output=True, text=True, check=True)
+    return subprocess.run(
+        [sys.executable, "-m", "portal", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
 
 
 def ask_with_forged_addresses(url: str, link: str) -> list[int]:
@@ -86,10 +99,14 @@ def ask_with_forged_addresses(url: str, link: str) -> list[int]:
         page = client.get(f"{url}/p/login/{link}").text
         csrf = re.search(r'name="csrftoken" value="([^"]+)"', page)
         assert csrf
-        return [client.post(f"{url}/p/login/{link}",
-                            data={"csrftoken": csrf.group(1), "email": f"p{n}@example.com"},
-                            headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
-                for n in range(limit + 1)]
+        return [
+            client.post(
+                f"{url}/p/login/{link}",
+                data={"csrftoken": csrf.group(1), "email": f"p{n}@example.com"},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            ).status_code
+            for n in range(limit + 1)
+        ]
 
 
 class TestProxyHeaders:
@@ -121,8 +138,10 @@ class TestTheServersAddress:
             page = client.get(f"{url}/p/login/{link}").text
             csrf = re.search(r'name="csrftoken" value="([^"]+)"', page)
             assert csrf
-            client.post(f"{url}/p/login/{link}",
-                        data={"csrftoken": csrf.group(1), "email": "noor@example.com"})
+            client.post(
+                f"{url}/p/login/{link}",
+                data={"csrftoken": csrf.group(1), "email": "noor@example.com"},
+            )
         mail = run_db(database_url, lambda db: db.fetch_one(select(outbox_emails)))
         assert f"{url}/p/login/{link}/magic/" in mail["body_text"]
 
@@ -140,8 +159,11 @@ class TestTheServersAddress:
     ) -> None:
         port = free_port()
         process = subprocess.Popen(
-            [sys.executable, "-m", "portal", "serve", "--port", str(port)], env=environment,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [sys.executable, "-m", "portal", "serve", "--port", str(port)],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         recorded = Path(environment["PORTAL_VAR_DIR"]) / "served_url"
         try:
             wait_for_server(f"http://127.0.0.1:{port}")
@@ -155,22 +177,19 @@ class TestTheServersAddress:
 
 
 class TestCommands:
-    def test_no_database_chatter(self, environment: dict[str, str],
-                                 shop: dict[str, Any]) -> None:
+    def test_no_database_chatter(self, environment: dict[str, str], shop: dict[str, Any]) -> None:
         done = portal(environment, "session", "create", shop["customer"]["id"])
         assert "Connected to database" not in done.stderr + done.stdout
         assert done.stdout.count("\n") == 1
 
     def test_a_session_created_after_the_clock_moved_is_not_born_expired(
-        self, environment: dict[str, str], shop: dict[str, Any], database_url: str,
-        serve: Serve
+        self, environment: dict[str, str], shop: dict[str, Any], database_url: str, serve: Serve
     ) -> None:
         env = {**environment, "DEBUG": "1"}
         portal(env, "clock", "advance", "30d")
         url = serve(DEBUG="1")
         printed = portal(env, "session", "create", shop["customer"]["id"]).stdout.strip()
-        created = run_db(database_url, lambda db: db.fetch_val(
-            select(portal_sessions.c.created)))
+        created = run_db(database_url, lambda db: db.fetch_val(select(portal_sessions.c.created)))
         assert created >= time.time() + 30 * 86400 - 60
         assert printed.startswith(f"{url}/p/session/")
         opened = httpx.get(printed, follow_redirects=False)

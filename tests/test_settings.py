@@ -28,19 +28,25 @@ def test_debug_generates_and_keeps_a_secret(tmp_path: Path) -> None:
 
 
 def test_values_and_defaults(tmp_path: Path) -> None:
-    settings = Settings.from_env({
-        "SECRET_KEY": "s" * 40, "PORT": "9001", "BASE_URL": "https://billing.example.com/",
-        "SMTP_URL": "smtp://mail:2525", "MAIL_FROM": "Acme <billing@acme.example>",
-        "PORTAL_VAR_DIR": str(tmp_path),
-    })
+    settings = Settings.from_env(
+        {
+            "SECRET_KEY": "s" * 40,
+            "PORT": "9001",
+            "BASE_URL": "https://billing.example.com/",
+            "SMTP_URL": "smtp://mail:2525",
+            "MAIL_FROM": "Acme <billing@acme.example>",
+            "PORTAL_VAR_DIR": str(tmp_path),
+        }
+    )
     assert settings.port == 9001
     assert settings.base_url == "https://billing.example.com"
     assert settings.https
     assert settings.database_url == f"sqlite:///{tmp_path / 'portal.sqlite3'}"
     assert settings.smtp_url == "smtp://mail:2525"
     assert not settings.debug
-    local = Settings.from_env({"SECRET_KEY": "s" * 40, "PORT": "9001",
-                               "PORTAL_VAR_DIR": str(tmp_path)})
+    local = Settings.from_env(
+        {"SECRET_KEY": "s" * 40, "PORT": "9001", "PORTAL_VAR_DIR": str(tmp_path)}
+    )
     assert local.base_url == "http://127.0.0.1:9001"
 
 

@@ -21,8 +21,9 @@ FINGERPRINTED = re.compile(r"^/static/(?:vendor/htmx/)?[\w/.-]+\.[0-9a-f]{12}\.(
 
 async def _page_files(client: AsyncClient) -> list[str]:
     page = html(await client.get("/dev/"))
-    return ([node.attributes["href"] or "" for node in page.css("link[rel=stylesheet]")]
-            + [node.attributes["src"] or "" for node in page.css("script[src]")])
+    return [node.attributes["href"] or "" for node in page.css("link[rel=stylesheet]")] + [
+        node.attributes["src"] or "" for node in page.css("script[src]")
+    ]
 
 
 async def test_pages_refer_to_fingerprinted_files(client: AsyncClient) -> None:
@@ -72,8 +73,9 @@ async def test_files_are_compressed_once(monkeypatch: pytest.MonkeyPatch) -> Non
     app = Starlette(routes=[Mount("/static", fresh, name="static")])
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as local:
         url = "/static/" + fresh.fingerprinted("css/portal.css")
-        bodies = {(await local.get(url, headers={"accept-encoding": "gzip"})).content
-                  for _ in range(3)}
+        bodies = {
+            (await local.get(url, headers={"accept-encoding": "gzip"})).content for _ in range(3)
+        }
     assert len(bodies) == 1
     assert compressed == [len((ROOT / "static/css/portal.css").read_bytes())]
 
@@ -102,18 +104,21 @@ async def test_head_unknown_files_and_other_methods(client: AsyncClient) -> None
     assert post.status_code in (403, 405)  # no CSRF token: refused before it gets there
 
 
-async def test_branding_images_of_our_own_are_fingerprinted(client: AsyncClient,
-                                                            db: Database) -> None:
+async def test_branding_images_of_our_own_are_fingerprinted(
+    client: AsyncClient, db: Database
+) -> None:
     data = await factories.customer_with_plan(db)
     config = data["configuration"]
-    config["branding"] = {**config["branding"], "logo_url": "/static/img/demo-logo.svg",
-                          "icon_url": "https://cdn.example.com/icon.png"}
+    config["branding"] = {
+        **config["branding"],
+        "logo_url": "/static/img/demo-logo.svg",
+        "icon_url": "https://cdn.example.com/icon.png",
+    }
     await factories.seed(db, portal_configurations=[config])
     page = html(await client.get(f"/dev/customers/{data['customer']['id']}"))
     logo = page.css_first("img.brand-logo").attributes["src"] or ""
     assert FINGERPRINTED.match(logo), logo
-    assert page.css_first("link[rel=icon]").attributes["href"] == \
-        "https://cdn.example.com/icon.png"
+    assert page.css_first("link[rel=icon]").attributes["href"] == "https://cdn.example.com/icon.png"
     response = await client.get(logo)
     assert response.headers["cache-control"] == IMMUTABLE
     assert response.headers["content-type"] == "image/svg+xml"

@@ -29,10 +29,15 @@ SCHEDULED = "scheduled__"
 # Every page shows these: built once here, not per request (see Statement in db_backends.py).
 _CUSTOMER = Statement(
     select(customers, *(c.label(CARD + c.name) for c in payment_methods.c))
-    .outerjoin(payment_methods, and_(
-        payment_methods.c.id == customers.c.default_payment_method_id,
-        payment_methods.c.customer_id == customers.c.id))
-    .where(customers.c.id == bindparam("customer_id")))
+    .outerjoin(
+        payment_methods,
+        and_(
+            payment_methods.c.id == customers.c.default_payment_method_id,
+            payment_methods.c.customer_id == customers.c.id,
+        ),
+    )
+    .where(customers.c.id == bindparam("customer_id"))
+)
 
 
 async def customer(db: Database, customer_id: str) -> Row | None:
@@ -67,11 +72,18 @@ _CURRENT_SUBSCRIPTIONS = Statement(
         invoice_items.c.period_start.label(PENDING + "period_start"),
         invoice_items.c.period_end.label(PENDING + "period_end"),
         invoice_items.c.description.label(PENDING + "description"),
-        *(c.label(SCHEDULED + c.name) for c in (
-            _scheduled_price.c.id, _scheduled_price.c.product_id,
-            _scheduled_price.c.unit_amount, _scheduled_price.c.currency,
-            _scheduled_price.c.interval, _scheduled_price.c.interval_count,
-            _scheduled_price.c.usage_type)),
+        *(
+            c.label(SCHEDULED + c.name)
+            for c in (
+                _scheduled_price.c.id,
+                _scheduled_price.c.product_id,
+                _scheduled_price.c.unit_amount,
+                _scheduled_price.c.currency,
+                _scheduled_price.c.interval,
+                _scheduled_price.c.interval_count,
+                _scheduled_price.c.usage_type,
+            )
+        ),
         _scheduled_product.c.name.label(SCHEDULED + "product_name"),
     )
     .join(subscription_items, subscription_items.c.subscription_id == subscriptions.c.id)
@@ -80,17 +92,29 @@ _CURRENT_SUBSCRIPTIONS = Statement(
     .outerjoin(discounts, discount_in_force(subscriptions.c.id, bindparam("now")))
     .outerjoin(coupons, coupons.c.id == discounts.c.coupon_id)
     .outerjoin(promotion_codes, promotion_codes.c.id == discounts.c.promotion_code_id)
-    .outerjoin(invoice_items, and_(invoice_items.c.subscription_id == subscriptions.c.id,
-                                   invoice_items.c.invoice_id.is_(None)))
+    .outerjoin(
+        invoice_items,
+        and_(
+            invoice_items.c.subscription_id == subscriptions.c.id,
+            invoice_items.c.invoice_id.is_(None),
+        ),
+    )
     .outerjoin(_pending_price, _pending_price.c.id == invoice_items.c.price_id)
     .outerjoin(_scheduled_price, _scheduled_price.c.id == _scheduled_price_id)
     .outerjoin(_scheduled_product, _scheduled_product.c.id == _scheduled_price.c.product_id)
-    .where(subscriptions.c.customer_id == bindparam("customer_id"),
-           # Not `NOT IN (…)`: a list makes the statement uncacheable (db_backends.py).
-           *(subscriptions.c.status != status for status in ENDED))
-    .order_by(subscriptions.c.created.desc(), subscriptions.c.id,
-              subscription_items.c.created, subscription_items.c.id,
-              invoice_items.c.created, invoice_items.c.id)
+    .where(
+        subscriptions.c.customer_id == bindparam("customer_id"),
+        # Not `NOT IN (…)`: a list makes the statement uncacheable (db_backends.py).
+        *(subscriptions.c.status != status for status in ENDED),
+    )
+    .order_by(
+        subscriptions.c.created.desc(),
+        subscriptions.c.id,
+        subscription_items.c.created,
+        subscription_items.c.id,
+        invoice_items.c.created,
+        invoice_items.c.id,
+    )
 )
 
 
@@ -116,8 +140,9 @@ def scheduled_of(row: Row) -> Row | None:
 
 _LATEST_INVOICES = Statement(
     select(invoices)
-    .where(invoices.c.customer_id == bindparam("customer_id"),
-           invoices.c.status != InvoiceStatus.DRAFT)
+    .where(
+        invoices.c.customer_id == bindparam("customer_id"), invoices.c.status != InvoiceStatus.DRAFT
+    )
     .order_by(invoices.c.created.desc(), invoices.c.id.desc())
     .limit(bindparam("limit", type_=Integer))
 )

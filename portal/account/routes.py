@@ -14,10 +14,15 @@ from portal.templating import render
 
 @customer_page
 async def home(request: Request, session: SignedIn) -> Response:
-    overview = await service.overview(request.app.state.db, session.customer_id,
-                                      session.configuration)
-    return render(request, "account/overview.html",
-                  {"overview": overview, "debug_preview": False}, session=session)
+    overview = await service.overview(
+        request.app.state.db, session.customer_id, session.configuration
+    )
+    return render(
+        request,
+        "account/overview.html",
+        {"overview": overview, "debug_preview": False},
+        session=session,
+    )
 
 
 routes = [

@@ -57,8 +57,7 @@ class Overview:
         return (card["exp_year"], card["exp_month"]) < (today.year, today.month)
 
 
-def _views(rows: list[Row], update: SubscriptionUpdate, balance: int
-           ) -> list[SubscriptionView]:
+def _views(rows: list[Row], update: SubscriptionUpdate, balance: int) -> list[SubscriptionView]:
     """One view per subscription from the query's row per (item, waiting adjustment)."""
     grouped: dict[str, list[Row]] = {}
     for row in rows:
@@ -68,17 +67,32 @@ def _views(rows: list[Row], update: SubscriptionUpdate, balance: int
         first = group[0]
         items = {row["item_id"]: Item.of(row) for row in group}
         pending = {p["id"]: p for row in group if (p := queries.pending_of(row))}
-        billing = Billing(first, list(items.values()), pending_lines(list(pending.values())),
-                          Discount.of(first), balance, list(pending))
+        billing = Billing(
+            first,
+            list(items.values()),
+            pending_lines(list(pending.values())),
+            Discount.of(first),
+            balance,
+            list(pending),
+        )
         scheduled_row = queries.scheduled_of(first)
         scheduled = None
         if scheduled_row is not None and first["pending_update"]:
-            scheduled = Item.of(scheduled_row, quantity=first["pending_update"]["quantity"],
-                                item_id=billing.items[0].item_id)
+            scheduled = Item.of(
+                scheduled_row,
+                quantity=first["pending_update"]["quantity"],
+                item_id=billing.items[0].item_id,
+            )
         reason = why_not_changeable(first, billing.items, update)
-        views.append(SubscriptionView(first, billing, scheduled,
-                                      next_invoice(billing, scheduled),
-                                      WHY_NOT[reason] if reason else None))
+        views.append(
+            SubscriptionView(
+                first,
+                billing,
+                scheduled,
+                next_invoice(billing, scheduled),
+                WHY_NOT[reason] if reason else None,
+            )
+        )
     return views
 
 
@@ -89,8 +103,9 @@ async def overview(db: Database, customer_id: str, configuration: Configuration)
     rows = await queries.current_subscriptions(db, customer_id, clock.timestamp())
     return Overview(
         customer=customer,
-        subscriptions=_views(rows, configuration.features.subscription_update,
-                             int(customer["balance"])),
+        subscriptions=_views(
+            rows, configuration.features.subscription_update, int(customer["balance"])
+        ),
         default_payment_method=queries.card_of(customer),
         invoices=await queries.latest_invoices(db, customer_id, LATEST_INVOICES),
     )

@@ -75,8 +75,16 @@ def magic_link(settings: Settings, link_id: str, token: str) -> str:
     return f"{settings.base_url}/p/login/{link_id}/magic/{token}"
 
 
-async def request_code(db: Database, settings: Settings, configuration: Configuration, email: str,
-                       *, browser: str, ip: str, locale: str) -> int:
+async def request_code(
+    db: Database,
+    settings: Settings,
+    configuration: Configuration,
+    email: str,
+    *,
+    browser: str,
+    ip: str,
+    locale: str,
+) -> int:
     """Mail a code and a magic link to the customer with this email, if there is one; returns
     the number of digits codes for this email have now (the same for every email).
 
@@ -84,8 +92,9 @@ async def request_code(db: Database, settings: Settings, configuration: Configur
     nothing about the email even if the database is slower writing than not writing."""
     started = time.monotonic()
     try:
-        return await _request_code(db, settings, configuration, email, browser=browser, ip=ip,
-                                   locale=locale)
+        return await _request_code(
+            db, settings, configuration, email, browser=browser, ip=ip, locale=locale
+        )
     finally:
         await asyncio.sleep(max(0.0, started + REQUEST_CODE_SECONDS - time.monotonic()))
 
@@ -95,8 +104,16 @@ async def code_digits(throttle: Throttle, normalized: str) -> int:
     return LONG_DIGITS if wrong >= WRONG_TRIES_SHORT else SHORT_DIGITS
 
 
-async def _request_code(db: Database, settings: Settings, configuration: Configuration, email: str,
-                        *, browser: str, ip: str, locale: str) -> int:
+async def _request_code(
+    db: Database,
+    settings: Settings,
+    configuration: Configuration,
+    email: str,
+    *,
+    browser: str,
+    ip: str,
+    locale: str,
+) -> int:
     normalized = normalize_email(email)
     throttle = Throttle(db, settings.secret_key)
     await throttle.count("request-ip", ip, *IP_REQUESTS)
@@ -123,16 +140,30 @@ async def _request_code(db: Database, settings: Settings, configuration: Configu
         browser_key = browser_hash(settings, browser)
         await queries.retire_codes(db, normalized, configuration.id, browser_key, now)
         await queries.insert_code(
-            db, customer_id, id=new_id("lc"), configuration_id=configuration.id,
-            email_normalized=normalized, browser_hash=browser_key, digits=digits, locale=locale,
-            attempts=0, created=now, expires_at=now + CODE_LIFETIME,
+            db,
+            customer_id,
+            id=new_id("lc"),
+            configuration_id=configuration.id,
+            email_normalized=normalized,
+            browser_hash=browser_key,
+            digits=digits,
+            locale=locale,
+            attempts=0,
+            created=now,
+            expires_at=now + CODE_LIFETIME,
             code_hash=_code_hash(settings, configuration.id, normalized, code),
             link_token_hash=keyed_hash(settings.secret_key, "magic-link", token),
         )
         # To the address on file, never the one typed: they match, but are not always equal.
-        await mail.queue_to_customer(db, customer_id, template="login_code", locale=locale,
-                                     context=context, expires_at=now + CODE_LIFETIME,
-                                     test_mode=settings.test_mode)
+        await mail.queue_to_customer(
+            db,
+            customer_id,
+            template="login_code",
+            locale=locale,
+            context=context,
+            expires_at=now + CODE_LIFETIME,
+            test_mode=settings.test_mode,
+        )
     return digits
 
 
@@ -143,7 +174,7 @@ async def sending_fails(db: Database) -> bool:
 
 
 async def retry_sending(db: Database, settings: Settings, *, ip: str) -> None:
-    """"Try again" on the code page: every message that failed is tried again now, whoever
+    """ "Try again" on the code page: every message that failed is tried again now, whoever
     asks (the answer cannot depend on the address)."""
     await Throttle(db, settings.secret_key).count("retry-ip", ip, *IP_RETRIES)
     await mail.retry_now(db, settings)
@@ -157,8 +188,16 @@ def _typable(code: Row | None, now: int) -> bool:
     return code is not None and _live(code, now) and code["attempts"] < CODE_TRIES
 
 
-async def verify_code(db: Database, settings: Settings, configuration: Configuration, email: str,
-                      code: str, *, browser: str, ip: str) -> str:
+async def verify_code(
+    db: Database,
+    settings: Settings,
+    configuration: Configuration,
+    email: str,
+    code: str,
+    *,
+    browser: str,
+    ip: str,
+) -> str:
     """Check a typed code against the newest one this browser asked for; returns a new
     session's token. Wrong tries are counted even though the request fails, so they are
     committed before the error is raised."""
@@ -175,13 +214,18 @@ async def verify_code(db: Database, settings: Settings, configuration: Configura
         wrong = await throttle.hit("wrong-tries", normalized, WRONG_TRIES_WINDOW)
         checked = len(code) == LONG_DIGITS or wrong <= WRONG_TRIES_SHORT
         now = clock.timestamp()
-        row = await queries.latest_code(db, normalized, configuration.id,
-                                        browser_hash(settings, browser))
+        row = await queries.latest_code(
+            db, normalized, configuration.id, browser_hash(settings, browser)
+        )
         usable = row if row is not None and _typable(row, now) else None
         expected = _code_hash(settings, configuration.id, normalized, code)
         # The atomic consume is what makes two parallel submissions give one session.
-        if (checked and usable is not None and same(usable["code_hash"], expected)
-                and await queries.consume_code(db, usable["id"], now)):
+        if (
+            checked
+            and usable is not None
+            and same(usable["code_hash"], expected)
+            and await queries.consume_code(db, usable["id"], now)
+        ):
             await throttle.take_back("wrong-tries", normalized)
             token = await sessions.start(db, settings, usable)
         else:

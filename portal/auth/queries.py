@@ -20,13 +20,18 @@ from portal.tables import (
 async def customer_for_email(db: Database, email_normalized: str) -> str | None:
     """Among the customers with this email: the newest with a live subscription, else the
     newest of all."""
-    live = exists().where(subscriptions.c.customer_id == customers.c.id,
-                          or_(*(subscriptions.c.status == s for s in LIVE)))
+    live = exists().where(
+        subscriptions.c.customer_id == customers.c.id,
+        or_(*(subscriptions.c.status == s for s in LIVE)),
+    )
     customer_id: str | None = await db.fetch_val(
         select(customers.c.id)
         .where(customers.c.email_normalized == email_normalized)
-        .order_by(case((live, literal_column("0")), else_=literal_column("1")),
-                  customers.c.created.desc(), customers.c.id.desc())
+        .order_by(
+            case((live, literal_column("0")), else_=literal_column("1")),
+            customers.c.created.desc(),
+            customers.c.id.desc(),
+        )
         .limit(1)
     )
     return customer_id
@@ -42,36 +47,50 @@ async def customer_exists(db: Database, customer_id: str) -> bool:
 # A request or a check runs the same statements whether or not the email belongs to a
 # customer: for a stranger the id is "" and matches no row.
 
+
 async def insert_code(db: Database, customer_id: str | None, **values: object) -> None:
     """Store a code for the customer; nothing when `customer_id` is None."""
-    await db.execute(login_codes.insert().from_select(
-        ["customer_id", *values],
-        select(customers.c.id, *(literal(value, login_codes.c[name].type).label(name)
-                                 for name, value in values.items()))
-        .where(customers.c.id == (customer_id or ""))))
+    await db.execute(
+        login_codes.insert().from_select(
+            ["customer_id", *values],
+            select(
+                customers.c.id,
+                *(
+                    literal(value, login_codes.c[name].type).label(name)
+                    for name, value in values.items()
+                ),
+            ).where(customers.c.id == (customer_id or "")),
+        )
+    )
 
 
-async def retire_codes(db: Database, email_normalized: str, configuration_id: str,
-                       browser_hash: str, now: int) -> None:
+async def retire_codes(
+    db: Database, email_normalized: str, configuration_id: str, browser_hash: str, now: int
+) -> None:
     """A new code ends the ones this browser was sent before it (not other browsers')."""
     await db.execute(
         update(login_codes)
-        .where(login_codes.c.email_normalized == email_normalized,
-               login_codes.c.configuration_id == configuration_id,
-               login_codes.c.browser_hash == browser_hash,
-               login_codes.c.consumed_at.is_(None))
+        .where(
+            login_codes.c.email_normalized == email_normalized,
+            login_codes.c.configuration_id == configuration_id,
+            login_codes.c.browser_hash == browser_hash,
+            login_codes.c.consumed_at.is_(None),
+        )
         .values(consumed_at=now)
     )
 
 
-async def latest_code(db: Database, email_normalized: str, configuration_id: str,
-                      browser_hash: str) -> Row | None:
+async def latest_code(
+    db: Database, email_normalized: str, configuration_id: str, browser_hash: str
+) -> Row | None:
     """The newest code this browser asked for (only it can be typed there)."""
     query = (
         select(login_codes)
-        .where(login_codes.c.email_normalized == email_normalized,
-               login_codes.c.configuration_id == configuration_id,
-               login_codes.c.browser_hash == browser_hash)
+        .where(
+            login_codes.c.email_normalized == email_normalized,
+            login_codes.c.configuration_id == configuration_id,
+            login_codes.c.browser_hash == browser_hash,
+        )
         .order_by(login_codes.c.created.desc(), login_codes.c.id.desc())
         .limit(1)
     )
@@ -88,8 +107,11 @@ async def code_by_link(db: Database, link_token_hash: str) -> Row | None:
 
 
 async def count_wrong_try(db: Database, code_id: str | None) -> None:
-    await db.execute(update(login_codes).where(login_codes.c.id == (code_id or ""))
-                     .values(attempts=login_codes.c.attempts + 1))
+    await db.execute(
+        update(login_codes)
+        .where(login_codes.c.id == (code_id or ""))
+        .values(attempts=login_codes.c.attempts + 1)
+    )
 
 
 async def consume_code(db: Database, code_id: str, now: int) -> bool:
@@ -105,6 +127,7 @@ async def consume_code(db: Database, code_id: str, now: int) -> bool:
 
 # -- Sessions ------------------------------------------------------------------------------
 
+
 async def insert_session(db: Database, **values: object) -> None:
     await db.execute(portal_sessions.insert().values(**values))
 
@@ -114,12 +137,15 @@ CONFIGURATION = "cfg__"  # no column of the tables joined starts so
 
 # Every signed-in page runs this: built once here (see Statement in db_backends.py).
 _SESSION_BY_TOKEN = Statement(
-    select(portal_sessions, customers.c.preferred_locale,
-           *(c.label(CONFIGURATION + c.name) for c in portal_configurations.c))
+    select(
+        portal_sessions,
+        customers.c.preferred_locale,
+        *(c.label(CONFIGURATION + c.name) for c in portal_configurations.c),
+    )
     .join(customers, customers.c.id == portal_sessions.c.customer_id)
-    .join(portal_configurations,
-          portal_configurations.c.id == portal_sessions.c.configuration_id)
-    .where(portal_sessions.c.token_hash == bindparam("token_hash")))
+    .join(portal_configurations, portal_configurations.c.id == portal_sessions.c.configuration_id)
+    .where(portal_sessions.c.token_hash == bindparam("token_hash"))
+)
 
 
 async def session_by_token(db: Database, token_hash: str) -> Row | None:
@@ -132,23 +158,28 @@ def configuration_of(session: Row) -> Row:
     return prefixed(session, CONFIGURATION)
 
 
-async def open_session(db: Database, token_hash: str, new_token_hash: str, now: int,
-                       unused_since: int) -> Row | None:
+async def open_session(
+    db: Database, token_hash: str, new_token_hash: str, now: int, unused_since: int
+) -> Row | None:
     """Swap a one-time URL's token for the browser's session id, once, while it is fresh."""
     return await db.fetch_one(
         update(portal_sessions)
-        .where(portal_sessions.c.token_hash == token_hash,
-               portal_sessions.c.opened_at.is_(None),
-               portal_sessions.c.ended_at.is_(None),
-               portal_sessions.c.created >= unused_since)
+        .where(
+            portal_sessions.c.token_hash == token_hash,
+            portal_sessions.c.opened_at.is_(None),
+            portal_sessions.c.ended_at.is_(None),
+            portal_sessions.c.created >= unused_since,
+        )
         .values(token_hash=new_token_hash, opened_at=now, last_seen=now)
         .returning(*portal_sessions.c)
     )
 
 
 _TOUCH_SESSION = Statement(
-    update(portal_sessions).where(portal_sessions.c.id == bindparam("session_id"))
-    .values(last_seen=bindparam("now")))
+    update(portal_sessions)
+    .where(portal_sessions.c.id == bindparam("session_id"))
+    .values(last_seen=bindparam("now"))
+)
 
 
 async def touch_session(db: Database, session_id: str, now: int) -> None:
@@ -159,10 +190,12 @@ async def end_session(db: Database, session_id: str, now: int) -> None:
     await db.execute(
         update(portal_sessions)
         .where(portal_sessions.c.id == session_id, portal_sessions.c.ended_at.is_(None))
-        .values(ended_at=now))
+        .values(ended_at=now)
+    )
 
 
 # -- Throttles -----------------------------------------------------------------------------
+
 
 async def hit(db: Database, key: str, *, window: int, now: int) -> int:
     """Count one event in `key`'s fixed window (a new window restarts at 1); returns the count.
@@ -170,24 +203,34 @@ async def hit(db: Database, key: str, *, window: int, now: int) -> int:
     One atomic statement, so processes sharing the database count together."""
     insert = (sqlite.insert if db.is_sqlite else postgresql.insert)(throttles)
     expired = throttles.c.window_start <= now - window
-    statement = insert.values(key=key, count=1, window_start=now).on_conflict_do_update(
-        index_elements=["key"],
-        set_={
-            "count": case((expired, literal(1)), else_=throttles.c.count + 1),
-            "window_start": case((expired, literal(now)), else_=throttles.c.window_start),
-        },
-    ).returning(throttles.c.count)
+    statement = (
+        insert.values(key=key, count=1, window_start=now)
+        .on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "count": case((expired, literal(1)), else_=throttles.c.count + 1),
+                "window_start": case((expired, literal(now)), else_=throttles.c.window_start),
+            },
+        )
+        .returning(throttles.c.count)
+    )
     count: int = await db.fetch_val(statement)
     return count
 
 
 async def unhit(db: Database, key: str) -> None:
     """Take back one event counted by `hit`."""
-    await db.execute(update(throttles).where(throttles.c.key == key, throttles.c.count > 0)
-                     .values(count=throttles.c.count - 1))
+    await db.execute(
+        update(throttles)
+        .where(throttles.c.key == key, throttles.c.count > 0)
+        .values(count=throttles.c.count - 1)
+    )
 
 
 async def current(db: Database, key: str, *, window: int, now: int) -> int:
-    count = await db.fetch_val(select(throttles.c.count).where(
-        and_(throttles.c.key == key, throttles.c.window_start > now - window)))
+    count = await db.fetch_val(
+        select(throttles.c.count).where(
+            and_(throttles.c.key == key, throttles.c.window_start > now - window)
+        )
+    )
     return int(count or 0)

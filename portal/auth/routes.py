@@ -46,10 +46,12 @@ LinkRoute = Callable[[Request, Configuration], Awaitable[Response]]
 def link_page(route: LinkRoute) -> Callable[[Request], Awaitable[Response]]:
     """A page of a login link: it gets the link's configuration, and its errors are shown
     under that configuration's branding."""
+
     @functools.wraps(route)
     async def endpoint(request: Request) -> Response:
         configuration = await configurations.by_login_link(
-            request.app.state.db, request.path_params["link_id"])
+            request.app.state.db, request.path_params["link_id"]
+        )
         if configuration is None:
             raise LoginLinkNotFound()
         try:
@@ -62,9 +64,12 @@ def link_page(route: LinkRoute) -> Callable[[Request], Awaitable[Response]]:
 
 def _login_cookie(request: Request) -> dict[str, Any]:
     settings = _settings(request)
-    value = signed_value(settings.secret_key, "login",
-                         request.cookies.get(cookie_name(LOGIN_COOKIE, https=settings.https)),
-                         max_age=LOGIN_COOKIE_AGE)
+    value = signed_value(
+        settings.secret_key,
+        "login",
+        request.cookies.get(cookie_name(LOGIN_COOKIE, https=settings.https)),
+        max_age=LOGIN_COOKIE_AGE,
+    )
     return value if isinstance(value, dict) else {}
 
 
@@ -81,8 +86,14 @@ def _browser(request: Request) -> str:
     return nonce if isinstance(nonce, str) and nonce else new_token()
 
 
-def _redirect(request: Request, name: str, state: dict[str, Any] | None = None, *,
-              notice: Notice | None = None, **path_params: Any) -> RedirectResponse:
+def _redirect(
+    request: Request,
+    name: str,
+    state: dict[str, Any] | None = None,
+    *,
+    notice: Notice | None = None,
+    **path_params: Any,
+) -> RedirectResponse:
     """303 to a named page; `state` replaces the login cookie; `notice` is shown there once."""
     response = RedirectResponse(path_for(request, name, **path_params), status_code=303)
     if state is not None:
@@ -97,8 +108,13 @@ def _set_login_cookie(request: Request, response: Response, state: dict[str, Any
     response.set_cookie(
         cookie_name(LOGIN_COOKIE, https=settings.https),
         signer(settings.secret_key, "login").dumps(
-            {"browser": _browser(request), **state, "link": request.path_params["link_id"]}),
-        max_age=LOGIN_COOKIE_AGE, httponly=True, secure=settings.https, samesite="lax")
+            {"browser": _browser(request), **state, "link": request.path_params["link_id"]}
+        ),
+        max_age=LOGIN_COOKIE_AGE,
+        httponly=True,
+        secure=settings.https,
+        samesite="lax",
+    )
 
 
 def _client_ip(request: Request) -> str:
@@ -108,15 +124,25 @@ def _client_ip(request: Request) -> str:
 def _signed_in(request: Request, token: str) -> RedirectResponse:
     settings = _settings(request)
     response = RedirectResponse(path_for(request, "account:home"), status_code=303)
-    response.set_cookie(cookie_name(sessions.COOKIE, https=settings.https), token,
-                        max_age=sessions.SESSION_LIFETIME, httponly=True, secure=settings.https,
-                        samesite="lax")
-    response.delete_cookie(cookie_name(LOGIN_COOKIE, https=settings.https),
-                           secure=settings.https, httponly=True, samesite="lax")
+    response.set_cookie(
+        cookie_name(sessions.COOKIE, https=settings.https),
+        token,
+        max_age=sessions.SESSION_LIFETIME,
+        httponly=True,
+        secure=settings.https,
+        samesite="lax",
+    )
+    response.delete_cookie(
+        cookie_name(LOGIN_COOKIE, https=settings.https),
+        secure=settings.https,
+        httponly=True,
+        samesite="lax",
+    )
     return response
 
 
 # -- Login link ----------------------------------------------------------------------------
+
 
 @link_page
 async def login_page(request: Request, configuration: Configuration) -> Response:
@@ -124,16 +150,25 @@ async def login_page(request: Request, configuration: Configuration) -> Response
         if "signature" in request.query_params:
             email = secure_mode.verify_signed_email(configuration, request.query_params)
             # The signed email leaves the address bar (and the logs) straight away.
-            return _redirect(request, "auth:login", {"email": email, "fixed": True},
-                             link_id=configuration.login_link_id)
+            return _redirect(
+                request,
+                "auth:login",
+                {"email": email, "fixed": True},
+                link_id=configuration.login_link_id,
+            )
         state = _login_state(request)
         if not state.get("fixed"):
             raise SecureModeRefused()
-        return render(request, "auth/login.html", {"email": state["email"], "fixed": True},
-                      configuration=configuration)
+        return render(
+            request,
+            "auth/login.html",
+            {"email": state["email"], "fixed": True},
+            configuration=configuration,
+        )
     email = emails.prefilled_email(request.query_params.get("prefilled_email"))
-    return render(request, "auth/login.html", {"email": email, "fixed": False},
-                  configuration=configuration)
+    return render(
+        request, "auth/login.html", {"email": email, "fixed": False}, configuration=configuration
+    )
 
 
 @link_page
@@ -147,13 +182,25 @@ async def send_code(request: Request, configuration: Configuration) -> Response:
     else:
         email = emails.valid_email(str(form.get("email", "")))
         if email is None:
-            return render(request, "auth/login.html", {
-                "email": str(form.get("email", ""))[:512], "fixed": False,
-                "error": InvalidEmail()}, configuration=configuration, status_code=400)
+            return render(
+                request,
+                "auth/login.html",
+                {
+                    "email": str(form.get("email", ""))[:512],
+                    "fixed": False,
+                    "error": InvalidEmail(),
+                },
+                configuration=configuration,
+                status_code=400,
+            )
     same_email = state.get("sent") and state.get("email") == email
-    new_state = {"email": email, "fixed": bool(state.get("fixed")), "sent": True,
-                 "browser": _browser(request),
-                 "digits": state.get("digits") if same_email else None}
+    new_state = {
+        "email": email,
+        "fixed": bool(state.get("fixed")),
+        "sent": True,
+        "browser": _browser(request),
+        "digits": state.get("digits") if same_email else None,
+    }
     notice = None
     try:
         new_state["digits"] = await _request_code(request, configuration, new_state)
@@ -162,26 +209,47 @@ async def send_code(request: Request, configuration: Configuration) -> Response:
         notice = Notice.CODE_ALREADY_SENT
     except CodesAlreadySent:
         notice = Notice.CODES_CAPPED
-    return _redirect(request, "auth:code", new_state, notice=notice,
-                     link_id=configuration.login_link_id)
+    return _redirect(
+        request, "auth:code", new_state, notice=notice, link_id=configuration.login_link_id
+    )
 
 
-async def _request_code(request: Request, configuration: Configuration,
-                        state: dict[str, Any]) -> int:
+async def _request_code(
+    request: Request, configuration: Configuration, state: dict[str, Any]
+) -> int:
     digits = await codes.request_code(
-        request.app.state.db, _settings(request), configuration, state["email"],
-        browser=state["browser"], ip=_client_ip(request), locale=i18n.get_locale())
+        request.app.state.db,
+        _settings(request),
+        configuration,
+        state["email"],
+        browser=state["browser"],
+        ip=_client_ip(request),
+        locale=i18n.get_locale(),
+    )
     request.app.state.mail_wake.set()
     return digits
 
 
-async def _code_page(request: Request, configuration: Configuration, state: dict[str, Any],
-                     *, error: PortalError | None = None) -> Response:
-    return render(request, "auth/code.html", {
-        "email": state["email"], "fixed": bool(state.get("fixed")),
-        "digits": state.get("digits") or codes.SHORT_DIGITS, "error": error,
-        "sending_fails": await codes.sending_fails(request.app.state.db)},
-        configuration=configuration, status_code=error.status_code if error else 200)
+async def _code_page(
+    request: Request,
+    configuration: Configuration,
+    state: dict[str, Any],
+    *,
+    error: PortalError | None = None,
+) -> Response:
+    return render(
+        request,
+        "auth/code.html",
+        {
+            "email": state["email"],
+            "fixed": bool(state.get("fixed")),
+            "digits": state.get("digits") or codes.SHORT_DIGITS,
+            "error": error,
+            "sending_fails": await codes.sending_fails(request.app.state.db),
+        },
+        configuration=configuration,
+        status_code=error.status_code if error else 200,
+    )
 
 
 @link_page
@@ -200,8 +268,14 @@ async def check_code(request: Request, configuration: Configuration) -> Response
     form = await request.form()
     try:
         token = await codes.verify_code(
-            request.app.state.db, _settings(request), configuration, state["email"],
-            str(form.get("code", "")), browser=_browser(request), ip=_client_ip(request))
+            request.app.state.db,
+            _settings(request),
+            configuration,
+            state["email"],
+            str(form.get("code", "")),
+            browser=_browser(request),
+            ip=_client_ip(request),
+        )
     except (InvalidCodeFormat, CodeNotAccepted, ShortCodeRetired) as error:
         return await _code_page(request, configuration, state, error=error)
     return _signed_in(request, token)
@@ -218,50 +292,68 @@ async def resend_code(request: Request, configuration: Configuration) -> Respons
     except ResendTooSoon as error:
         return await _code_page(request, configuration, state, error=error)
     except CodesAlreadySent:
-        return _redirect(request, "auth:code", state, notice=Notice.CODES_CAPPED,
-                         link_id=configuration.login_link_id)
-    return _redirect(request, "auth:code", {**state, "digits": digits},
-                     notice=Notice.CODE_RESENT, link_id=configuration.login_link_id)
+        return _redirect(
+            request,
+            "auth:code",
+            state,
+            notice=Notice.CODES_CAPPED,
+            link_id=configuration.login_link_id,
+        )
+    return _redirect(
+        request,
+        "auth:code",
+        {**state, "digits": digits},
+        notice=Notice.CODE_RESENT,
+        link_id=configuration.login_link_id,
+    )
 
 
 @link_page
 async def retry_sending(request: Request, configuration: Configuration) -> Response:
     if not _login_state(request).get("sent"):
         return _redirect(request, "auth:login", link_id=configuration.login_link_id)
-    await codes.retry_sending(request.app.state.db, _settings(request),
-                                ip=_client_ip(request))
+    await codes.retry_sending(request.app.state.db, _settings(request), ip=_client_ip(request))
     return _redirect(request, "auth:code", link_id=configuration.login_link_id)
 
 
 # -- Magic link ----------------------------------------------------------------------------
 
+
 @link_page
 async def magic_link_page(request: Request, configuration: Configuration) -> Response:
     """GET only shows a button: mail scanners that open links must not use them up."""
-    await codes.magic_link_code(request.app.state.db, _settings(request),
-                                  request.path_params["token"])
+    await codes.magic_link_code(
+        request.app.state.db, _settings(request), request.path_params["token"]
+    )
     return render(request, "auth/magic.html", configuration=configuration)
 
 
 @link_page
 async def confirm_magic_link(request: Request, configuration: Configuration) -> Response:
-    token = await codes.confirm_magic_link(request.app.state.db, _settings(request),
-                                             request.path_params["token"])
+    token = await codes.confirm_magic_link(
+        request.app.state.db, _settings(request), request.path_params["token"]
+    )
     return _signed_in(request, token)
 
 
 # -- One-time session URLs and sign-out ----------------------------------------------------
 
+
 async def open_session(request: Request) -> Response:
     """The one-time URL a merchant's backend created. Opening it is the sign-in itself, like
     following an OAuth redirect; the URL's token is replaced by a new session id."""
-    session, token = await sessions.open_url(request.app.state.db, _settings(request),
-                                             request.path_params["token"])
+    session, token = await sessions.open_url(
+        request.app.state.db, _settings(request), request.path_params["token"]
+    )
     response = _signed_in(request, token)
     if session["locale"] and i18n.match(session["locale"]):
-        response.set_cookie(i18n.COOKIE, str(i18n.match(session["locale"])),
-                            max_age=365 * 86400, secure=_settings(request).https,
-                            samesite="lax")
+        response.set_cookie(
+            i18n.COOKIE,
+            str(i18n.match(session["locale"])),
+            max_age=365 * 86400,
+            secure=_settings(request).https,
+            samesite="lax",
+        )
     return response
 
 
@@ -271,8 +363,12 @@ async def sign_out(request: Request) -> Response:
     name = cookie_name(sessions.COOKIE, https=settings.https)
     ended = await sessions.end(db, settings, request.cookies.get(name))
     configuration = ended.configuration if ended else await configurations.default(db)
-    response = render(request, "auth/signed_out.html", configuration=configuration,
-                      return_url=ended.return_url if ended else None)
+    response = render(
+        request,
+        "auth/signed_out.html",
+        configuration=configuration,
+        return_url=ended.return_url if ended else None,
+    )
     response.delete_cookie(name, secure=settings.https, httponly=True, samesite="lax")
     return response
 
@@ -284,10 +380,13 @@ routes = [
     Route("/login/{link_id}/code", check_code, methods=["POST"], name="auth:check_code"),
     Route("/login/{link_id}/resend", resend_code, methods=["POST"], name="auth:resend"),
     Route("/login/{link_id}/retry", retry_sending, methods=["POST"], name="auth:retry"),
-    Route("/login/{link_id}/magic/{token}", magic_link_page, methods=["GET"],
-          name="auth:magic"),
-    Route("/login/{link_id}/magic/{token}", confirm_magic_link, methods=["POST"],
-          name="auth:confirm_magic"),
+    Route("/login/{link_id}/magic/{token}", magic_link_page, methods=["GET"], name="auth:magic"),
+    Route(
+        "/login/{link_id}/magic/{token}",
+        confirm_magic_link,
+        methods=["POST"],
+        name="auth:confirm_magic",
+    ),
     Route("/session/{token}", open_session, methods=["GET"], name="auth:session"),
     Route("/logout", sign_out, methods=["POST"], name="auth:logout"),
 ]

@@ -22,8 +22,11 @@ def login_signature(secret: str, configuration_id: str, email: str, timestamp: s
 def verify_signed_email(configuration: Configuration, params: Any) -> str:
     """The email a secure-mode link carries, once its signature checks out."""
     secret = configuration.secure_mode_secret
-    email, timestamp, signature = (params.get("prefilled_email"), params.get("timestamp"),
-                                   params.get("signature"))
+    email, timestamp, signature = (
+        params.get("prefilled_email"),
+        params.get("timestamp"),
+        params.get("signature"),
+    )
     if not (secret and email and timestamp and signature and timestamp.isdigit()):
         raise SecureModeRefused()
     age = clock.timestamp() - int(timestamp)

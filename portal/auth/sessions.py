@@ -38,8 +38,13 @@ class SignedIn:
     def of(cls, row: Row) -> SignedIn:
         """From `queries.session_by_token`'s row (the session, its configuration, its
         customer's language)."""
-        return cls(row["id"], row["customer_id"], Configuration.of(queries.configuration_of(row)),
-                   row["return_url"], row["preferred_locale"])
+        return cls(
+            row["id"],
+            row["customer_id"],
+            Configuration.of(queries.configuration_of(row)),
+            row["return_url"],
+            row["preferred_locale"],
+        )
 
 
 def session_hash(settings: Settings, token: str) -> str:
@@ -51,10 +56,18 @@ async def start(db: Database, settings: Settings, code: Row) -> str:
     token = new_token()
     now = clock.timestamp()
     await queries.insert_session(
-        db, id=new_id("bps"), token_hash=session_hash(settings, token),
-        customer_id=code["customer_id"], configuration_id=code["configuration_id"],
-        origin="login_link", locale=None, return_url=None, flow=None,
-        opened_at=now, last_seen=now, created=now,
+        db,
+        id=new_id("bps"),
+        token_hash=session_hash(settings, token),
+        customer_id=code["customer_id"],
+        configuration_id=code["configuration_id"],
+        origin="login_link",
+        locale=None,
+        return_url=None,
+        flow=None,
+        opened_at=now,
+        last_seen=now,
+        created=now,
     )
     return token
 
@@ -63,30 +76,50 @@ class SessionRequestError(Exception):
     """A merchant's request for a session cannot be met (messages are for developers)."""
 
 
-async def create(db: Database, settings: Settings, *, customer_id: str,
-                 configuration_id: str | None = None, return_url: str | None = None,
-                 locale: str | None = None) -> str:
+async def create(
+    db: Database,
+    settings: Settings,
+    *,
+    customer_id: str,
+    configuration_id: str | None = None,
+    return_url: str | None = None,
+    locale: str | None = None,
+) -> str:
     """A merchant-created session: returns its one-time URL (valid 5 minutes).
     The command line uses this now; the HTTP API will call the same."""
     if not await queries.customer_exists(db, customer_id):
         raise SessionRequestError(f"No such customer: {customer_id}")
-    configuration = await (configurations.by_id(db, configuration_id) if configuration_id
-                           else configurations.default(db))
+    configuration = await (
+        configurations.by_id(db, configuration_id)
+        if configuration_id
+        else configurations.default(db)
+    )
     if configuration is None or not configuration.active:
-        raise SessionRequestError(f"No such active configuration: {configuration_id}"
-                                  if configuration_id else "There is no default configuration")
+        raise SessionRequestError(
+            f"No such active configuration: {configuration_id}"
+            if configuration_id
+            else "There is no default configuration"
+        )
     if return_url is not None and not return_url.startswith(("https://", "http://")):
         raise SessionRequestError("return_url must be an http(s) URL")
     if locale is not None and locale != "auto" and i18n.match(locale) is None:
-        raise SessionRequestError(f"Unsupported locale: {locale}; use one of "
-                                  + ", ".join(i18n.LOCALES) + " or auto")
+        raise SessionRequestError(
+            f"Unsupported locale: {locale}; use one of " + ", ".join(i18n.LOCALES) + " or auto"
+        )
     token = new_token()
     await queries.insert_session(
-        db, id=new_id("bps"), token_hash=session_hash(settings, token), customer_id=customer_id,
-        configuration_id=configuration.id, origin="api",
+        db,
+        id=new_id("bps"),
+        token_hash=session_hash(settings, token),
+        customer_id=customer_id,
+        configuration_id=configuration.id,
+        origin="api",
         return_url=return_url or configuration.default_return_url,
         locale=None if locale in (None, "auto") else i18n.match(locale),
-        flow=None, opened_at=None, last_seen=None, created=clock.timestamp(),
+        flow=None,
+        opened_at=None,
+        last_seen=None,
+        created=clock.timestamp(),
     )
     return f"{settings.base_url}/p/session/{token}"
 
@@ -96,21 +129,29 @@ async def open_url(db: Database, settings: Settings, url_token: str) -> tuple[Ro
     that cannot be opened says which configuration it was for, if it was never opened."""
     token = new_token()
     now = clock.timestamp()
-    row = await queries.open_session(db, session_hash(settings, url_token),
-                                     session_hash(settings, token), now,
-                                     unused_since=now - SESSION_URL_UNUSED)
+    row = await queries.open_session(
+        db,
+        session_hash(settings, url_token),
+        session_hash(settings, token),
+        now,
+        unused_since=now - SESSION_URL_UNUSED,
+    )
     if row is None:
         stale = await queries.session_by_token(db, session_hash(settings, url_token))
         raise SessionLinkNotAccepted(
             configuration_id=stale["configuration_id"] if stale else None,
-            return_url=stale["return_url"] if stale else None)
+            return_url=stale["return_url"] if stale else None,
+        )
     return row, token
 
 
 def alive(session: Row, now: int) -> bool:
-    return (session["ended_at"] is None and session["opened_at"] is not None
-            and now - session["last_seen"] <= SESSION_IDLE
-            and now - session["opened_at"] <= SESSION_LIFETIME)
+    return (
+        session["ended_at"] is None
+        and session["opened_at"] is not None
+        and now - session["last_seen"] <= SESSION_IDLE
+        and now - session["opened_at"] <= SESSION_LIFETIME
+    )
 
 
 async def signed_in(db: Database, settings: Settings, token: str | None) -> SignedIn:
@@ -121,8 +162,10 @@ async def signed_in(db: Database, settings: Settings, token: str | None) -> Sign
     row = await queries.session_by_token(db, session_hash(settings, token))
     now = clock.timestamp()
     if row is None or not alive(row, now):
-        raise SessionEnded(configuration_id=row["configuration_id"] if row else None,
-                           return_url=row["return_url"] if row else None)
+        raise SessionEnded(
+            configuration_id=row["configuration_id"] if row else None,
+            return_url=row["return_url"] if row else None,
+        )
     if now - row["last_seen"] >= SESSION_TOUCH_EVERY:
         await queries.touch_session(db, row["id"], now)
     return SignedIn.of(row)

@@ -23,16 +23,18 @@ class Throttle:
         return f"{kind}:{keyed_hash(self.secret, 'throttle', value)[:40]}"
 
     async def hit(self, kind: str, value: str, window: int) -> int:
-        return await queries.hit(self.db, self.key(kind, value), window=window,
-                                 now=clock.timestamp())
+        return await queries.hit(
+            self.db, self.key(kind, value), window=window, now=clock.timestamp()
+        )
 
     async def count(self, kind: str, value: str, limit: int, window: int) -> None:
         if await self.hit(kind, value, window) > limit:
             raise TooManyAttempts()
 
     async def current(self, kind: str, value: str, window: int) -> int:
-        return await queries.current(self.db, self.key(kind, value), window=window,
-                                     now=clock.timestamp())
+        return await queries.current(
+            self.db, self.key(kind, value), window=window, now=clock.timestamp()
+        )
 
     async def take_back(self, kind: str, value: str) -> None:
         await queries.unhit(self.db, self.key(kind, value))

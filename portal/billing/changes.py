@@ -53,24 +53,47 @@ class Change:
 async def write(db: Database, change: Change) -> None:
     """Make the change in the caller's transaction; SubscriptionChanged when the subscription
     moved on since it was computed (another tab, the billing clock)."""
-    if not await queries.bump_version(db, change.customer_id, change.subscription_id,
-                                      change.version, change.values):
+    if not await queries.bump_version(
+        db, change.customer_id, change.subscription_id, change.version, change.values
+    ):
         raise SubscriptionChanged()
     if change.item_id is not None:
-        await queries.replace_item(db, change.customer_id, change.subscription_id,
-                                   change.item_id, change.price_id, change.quantity)
+        await queries.replace_item(
+            db,
+            change.customer_id,
+            change.subscription_id,
+            change.item_id,
+            change.price_id,
+            change.quantity,
+        )
     if change.discount is not None:
         await queries.end_discounts(db, change.customer_id, change.subscription_id, change.at)
         await queries.insert_discount(
-            db, customer_id=change.customer_id,
-            subscription_id=change.subscription_id, created=change.at,
-            **asdict(change.discount))
+            db,
+            customer_id=change.customer_id,
+            subscription_id=change.subscription_id,
+            created=change.at,
+            **asdict(change.discount),
+        )
     if change.pending:
-        await queries.insert_pending_items(db, [
-            {**row, "id": new_id("ii"), "customer_id": change.customer_id,
-             "subscription_id": change.subscription_id, "invoice_id": None,
-             "created": change.at} for row in change.pending])
+        await queries.insert_pending_items(
+            db,
+            [
+                {
+                    **row,
+                    "id": new_id("ii"),
+                    "customer_id": change.customer_id,
+                    "subscription_id": change.subscription_id,
+                    "invoice_id": None,
+                    "created": change.at,
+                }
+                for row in change.pending
+            ],
+        )
     current = {"price": change.price_id, "quantity": change.quantity} if change.item_id else {}
-    await events.record(db, "customer.subscription.updated",
-                        {"id": change.subscription_id, **current, **change.values},
-                        change.previous)
+    await events.record(
+        db,
+        "customer.subscription.updated",
+        {"id": change.subscription_id, **current, **change.values},
+        change.previous,
+    )

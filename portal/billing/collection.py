@@ -38,22 +38,30 @@ class Started:
     method: Row | None
 
 
-async def _start(db: Database, customer_id: str, invoice_id: str, *, draft: bool
-                 ) -> Started | None:
+async def _start(db: Database, customer_id: str, invoice_id: str, *, draft: bool) -> Started | None:
     """Take the invoice for one charge; None when it is not (or no longer) to be charged."""
     now = clock.timestamp()
     async with db.transaction():
         invoice = await queries.lock_invoice(db, customer_id, invoice_id)
-        if invoice is None or invoice["status"] != (InvoiceStatus.DRAFT if draft
-                                                    else InvoiceStatus.OPEN):
+        if invoice is None or invoice["status"] != (
+            InvoiceStatus.DRAFT if draft else InvoiceStatus.OPEN
+        ):
             return None
-        if not draft and (invoice["next_payment_attempt"] is None
-                          or invoice["next_payment_attempt"] > now):
+        if not draft and (
+            invoice["next_payment_attempt"] is None or invoice["next_payment_attempt"] > now
+        ):
             return None
         key = invoice["charge_key"] or f"{invoice_id}:{invoice['attempt_count'] + 1}"
-        await queries.update_invoice(db, customer_id, invoice_id, {
-            "charge_key": key, "charge_started_at": now,
-            **({} if draft else {"next_payment_attempt": now + CLAIM_SECONDS})})
+        await queries.update_invoice(
+            db,
+            customer_id,
+            invoice_id,
+            {
+                "charge_key": key,
+                "charge_started_at": now,
+                **({} if draft else {"next_payment_attempt": now + CLAIM_SECONDS}),
+            },
+        )
         method = await queries.payment_method_for(db, customer_id, invoice["subscription_id"])
         return Started(invoice, key, method)
 
@@ -62,14 +70,17 @@ async def _charge(processor: PaymentProcessor, started: Started) -> ChargeResult
     invoice = started.invoice
     if started.method is None:
         return ChargeResult(False, "no_payment_method")
-    return await processor.charge(started.method, invoice["amount_due"], invoice["currency"],
-                                  idempotency_key=started.key)
+    return await processor.charge(
+        started.method, invoice["amount_due"], invoice["currency"], idempotency_key=started.key
+    )
 
 
 # -- Open invoices: the billing clock ------------------------------------------------------
 
-async def collect(db: Database, processor: PaymentProcessor, customer_id: str,
-                  invoice_id: str) -> bool:
+
+async def collect(
+    db: Database, processor: PaymentProcessor, customer_id: str, invoice_id: str
+) -> bool:
     """Charge an open invoice whose attempt is due; True when it is paid. A failure schedules
     the next try (none after the last) and leaves the invoice open."""
     started = await _start(db, customer_id, invoice_id, draft=False)
@@ -81,21 +92,33 @@ async def collect(db: Database, processor: PaymentProcessor, customer_id: str,
     attempt = invoice["attempt_count"] + 1
     async with db.transaction():
         if result.succeeded:
-            values = {"status": InvoiceStatus.PAID, "amount_paid": invoice["amount_due"],
-                      "paid_at": now, "next_payment_attempt": None}
+            values = {
+                "status": InvoiceStatus.PAID,
+                "amount_paid": invoice["amount_due"],
+                "paid_at": now,
+                "next_payment_attempt": None,
+            }
         else:
             retry = now + RETRY_DELAYS[attempt - 1] if attempt <= len(RETRY_DELAYS) else None
             values = {"next_payment_attempt": retry}
-        if not await queries.update_invoice(db, customer_id, invoice_id, {
-                **values, "attempt_count": attempt, "charge_key": None,
-                "charge_started_at": None}, charge_key=started.key):
+        if not await queries.update_invoice(
+            db,
+            customer_id,
+            invoice_id,
+            {**values, "attempt_count": attempt, "charge_key": None, "charge_started_at": None},
+            charge_key=started.key,
+        ):
             return False  # another process recorded this charge
         if result.succeeded:
-            await events.record(db, "invoice.paid",
-                                {"id": invoice_id, "status": InvoiceStatus.PAID})
+            await events.record(
+                db, "invoice.paid", {"id": invoice_id, "status": InvoiceStatus.PAID}
+            )
         else:
-            await events.record(db, "invoice.payment_failed", {
-                "id": invoice_id, "attempt_count": attempt, "decline_code": result.decline_code})
+            await events.record(
+                db,
+                "invoice.payment_failed",
+                {"id": invoice_id, "attempt_count": attempt, "decline_code": result.decline_code},
+            )
         if invoice["subscription_id"]:
             await _follow_payment(db, customer_id, invoice["subscription_id"])
     return result.succeeded
@@ -104,19 +127,21 @@ async def collect(db: Database, processor: PaymentProcessor, customer_id: str,
 async def _follow_payment(db: Database, customer_id: str, subscription_id: str) -> None:
     """A live subscription is past due while one of its invoices is open, active otherwise."""
     sub = await queries.subscription(db, customer_id, subscription_id)
-    if sub is None or sub["status"] not in (SubscriptionStatus.ACTIVE,
-                                            SubscriptionStatus.PAST_DUE):
+    if sub is None or sub["status"] not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE):
         return
     open_invoice = await queries.has_open_invoice(db, customer_id, sub["id"])
     status = SubscriptionStatus.PAST_DUE if open_invoice else SubscriptionStatus.ACTIVE
     if status != sub["status"]:
         await queries.set_subscription(db, customer_id, sub["id"], {"status": status})
-        await events.record(db, "customer.subscription.updated",
-                            {"id": sub["id"], "status": status}, {"status": sub["status"]})
+        await events.record(
+            db,
+            "customer.subscription.updated",
+            {"id": sub["id"], "status": status},
+            {"status": sub["status"]},
+        )
 
 
-async def collect_due(db: Database, processor: PaymentProcessor, now: int,
-                      limit: int = 100) -> int:
+async def collect_due(db: Database, processor: PaymentProcessor, now: int, limit: int = 100) -> int:
     """Charge open invoices whose next attempt has come; returns how many were paid."""
     paid = 0
     for row in await across_customers.collectable_invoices(db, now, limit):
@@ -126,8 +151,10 @@ async def collect_due(db: Database, processor: PaymentProcessor, now: int,
 
 # -- Drafts that carry a change: paid while the customer waits -----------------------------
 
-async def pay_for_change(db: Database, processor: PaymentProcessor, customer_id: str,
-                         invoice_id: str) -> None:
+
+async def pay_for_change(
+    db: Database, processor: PaymentProcessor, customer_id: str, invoice_id: str
+) -> None:
     """Charge a change's draft and make the change. PaymentDeclined when the payment fails
     (nothing changed); SubscriptionChanged when the subscription moved on meanwhile (the
     payment is refunded)."""
@@ -140,13 +167,16 @@ async def pay_for_change(db: Database, processor: PaymentProcessor, customer_id:
         raise PaymentDeclined(result.decline_code or "card_declined")
     try:
         async with db.transaction():
-            if not await queries.update_invoice(db, customer_id, invoice_id, {
-                    "charge_key": None, "charge_started_at": None, "attempt_count": 1},
-                    charge_key=started.key):
+            if not await queries.update_invoice(
+                db,
+                customer_id,
+                invoice_id,
+                {"charge_key": None, "charge_started_at": None, "attempt_count": 1},
+                charge_key=started.key,
+            ):
                 return  # another process recorded this payment
             # The change first: a discount it brings exists when the invoice uses it up.
-            await changes.write(db, changes.Change.from_json(
-                started.invoice["change_on_payment"]))
+            await changes.write(db, changes.Change.from_json(started.invoice["change_on_payment"]))
             await invoices.finalize(db, invoice_id, customer_id, paid=True)
     except SubscriptionChanged:
         await processor.refund(started.key)
@@ -157,17 +187,18 @@ async def pay_for_change(db: Database, processor: PaymentProcessor, customer_id:
 async def _drop_draft(db: Database, started: Started) -> None:
     invoice = started.invoice
     async with db.transaction():
-        if not await queries.delete_draft(db, invoice["customer_id"], invoice["id"],
-                                          started.key):
+        if not await queries.delete_draft(db, invoice["customer_id"], invoice["id"], started.key):
             return
         discount = (invoice["change_on_payment"] or {}).get("discount")
         if discount:
-            await queries.give_back_redemption(db, discount["promotion_code_id"],
-                                               discount["coupon_id"])
+            await queries.give_back_redemption(
+                db, discount["promotion_code_id"], discount["coupon_id"]
+            )
 
 
-async def settle_unfinished(db: Database, processor: PaymentProcessor, now: int,
-                            limit: int = 100) -> int:
+async def settle_unfinished(
+    db: Database, processor: PaymentProcessor, now: int, limit: int = 100
+) -> int:
     """Finish the changes whose payment was started by a process that then stopped: the same
     key takes the payment at most once, and the change is made or dropped as it would have
     been. Returns how many were settled."""
@@ -179,4 +210,3 @@ async def settle_unfinished(db: Database, processor: PaymentProcessor, now: int,
             log.info("unfinished change on %s settled: %s", row["id"], type(outcome).__name__)
         settled += 1
     return settled
-

@@ -43,11 +43,20 @@ class Line:
 
 def pending_lines(rows: list[Row]) -> list[Line]:
     """Invoice items waiting for the next invoice (rows joined with their price's product)."""
-    return [Line(LineKind(row["kind"]) if row["kind"] else None, row["amount"],
-                 price_id=row["price_id"], product_id=row["product_id"],
-                 product_name=row.get("product_name"), quantity=row["quantity"],
-                 period_start=row["period_start"], period_end=row["period_end"],
-                 description=row["description"]) for row in rows]
+    return [
+        Line(
+            LineKind(row["kind"]) if row["kind"] else None,
+            row["amount"],
+            price_id=row["price_id"],
+            product_id=row["product_id"],
+            product_name=row.get("product_name"),
+            quantity=row["quantity"],
+            period_start=row["period_start"],
+            period_end=row["period_end"],
+            description=row["description"],
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -78,15 +87,23 @@ class Draft:
         subtotal = sum(line.amount for line in self.lines)
         discount = 0
         if self.coupon is not None:
-            eligible = sum(line.amount for line in self.lines
-                           if self.coupon.products is None
-                           or line.product_id in self.coupon.products)
-            discount = money.discount_for(eligible, percent_off=self.coupon.percent_off,
-                                          amount_off=self.coupon.amount_off)
+            eligible = sum(
+                line.amount
+                for line in self.lines
+                if self.coupon.products is None or line.product_id in self.coupon.products
+            )
+            discount = money.discount_for(
+                eligible, percent_off=self.coupon.percent_off, amount_off=self.coupon.amount_off
+            )
         total = subtotal - discount
         due, balance_after = money.apply_balance(total, self.balance)
-        for name, value in (("subtotal", subtotal), ("discount", discount), ("total", total),
-                            ("amount_due", due), ("balance_after", balance_after)):
+        for name, value in (
+            ("subtotal", subtotal),
+            ("discount", discount),
+            ("total", total),
+            ("amount_due", due),
+            ("balance_after", balance_after),
+        ):
             object.__setattr__(self, name, value)
 
 
@@ -97,11 +114,20 @@ class Written:
     amount_due: int
 
 
-async def write(db: Database, draft: Draft, *, customer_id: str, subscription_id: str | None,
-                billing_reason: str, period_start: int, period_end: int,
-                discount_id: str | None = None, pending_item_ids: list[str] | None = None,
-                auto_collect: bool = True,
-                change_on_payment: dict[str, Any] | None = None) -> Written:
+async def write(
+    db: Database,
+    draft: Draft,
+    *,
+    customer_id: str,
+    subscription_id: str | None,
+    billing_reason: str,
+    period_start: int,
+    period_end: int,
+    discount_id: str | None = None,
+    pending_item_ids: list[str] | None = None,
+    auto_collect: bool = True,
+    change_on_payment: dict[str, Any] | None = None,
+) -> Written:
     """Write an invoice and its lines in the caller's transaction.
 
     Normally it is finalized at once: numbered, the customer's balance moved, a one-time
@@ -112,26 +138,54 @@ async def write(db: Database, draft: Draft, *, customer_id: str, subscription_id
     now = clock.timestamp()
     invoice_id = new_id("in")
     values: dict[str, Any] = {
-        "id": invoice_id, "customer_id": customer_id, "subscription_id": subscription_id,
-        "number": None, "status": InvoiceStatus.DRAFT, "billing_reason": billing_reason,
-        "currency": draft.currency, "subtotal": draft.subtotal, "discount": draft.discount,
-        "tax": 0, "total": draft.total, "amount_due": draft.amount_due, "amount_paid": 0,
-        "period_start": period_start, "period_end": period_end,
-        "due_date": None if auto_collect else now + 30 * 86400, "paid_at": None,
-        "attempt_count": 0, "next_payment_attempt": None, "livemode": False,
+        "id": invoice_id,
+        "customer_id": customer_id,
+        "subscription_id": subscription_id,
+        "number": None,
+        "status": InvoiceStatus.DRAFT,
+        "billing_reason": billing_reason,
+        "currency": draft.currency,
+        "subtotal": draft.subtotal,
+        "discount": draft.discount,
+        "tax": 0,
+        "total": draft.total,
+        "amount_due": draft.amount_due,
+        "amount_paid": 0,
+        "period_start": period_start,
+        "period_end": period_end,
+        "due_date": None if auto_collect else now + 30 * 86400,
+        "paid_at": None,
+        "attempt_count": 0,
+        "next_payment_attempt": None,
+        "livemode": False,
         "balance_change": draft.balance_after - draft.balance,
         "discount_id": discount_id if draft.coupon else None,
-        "change_on_payment": change_on_payment, "created": now,
+        "change_on_payment": change_on_payment,
+        "created": now,
         # A change's draft is paid right away: its charge starts with it (collection.py).
         "charge_key": f"{invoice_id}:1" if change_on_payment else None,
         "charge_started_at": now if change_on_payment else None,
     }
-    await queries.insert_invoice(db, values, [
-        {"id": new_id("il"), "invoice_id": invoice_id, "kind": line.kind,
-         "price_id": line.price_id, "description": line.description, "amount": line.amount,
-         "quantity": line.quantity, "proration": line.proration,
-         "period_start": line.period_start, "period_end": line.period_end,
-         "position": position} for position, line in enumerate(draft.lines)])
+    await queries.insert_invoice(
+        db,
+        values,
+        [
+            {
+                "id": new_id("il"),
+                "invoice_id": invoice_id,
+                "kind": line.kind,
+                "price_id": line.price_id,
+                "description": line.description,
+                "amount": line.amount,
+                "quantity": line.quantity,
+                "proration": line.proration,
+                "period_start": line.period_start,
+                "period_end": line.period_end,
+                "position": position,
+            }
+            for position, line in enumerate(draft.lines)
+        ],
+    )
     if pending_item_ids:
         await queries.invoice_pending_items(db, customer_id, pending_item_ids, invoice_id)
     if change_on_payment is not None:
@@ -141,8 +195,14 @@ async def write(db: Database, draft: Draft, *, customer_id: str, subscription_id
     return Written(invoice_id, status, draft.amount_due)
 
 
-async def finalize(db: Database, invoice_id: str, customer_id: str, *, auto_collect: bool = True,
-                   paid: bool = False) -> str:
+async def finalize(
+    db: Database,
+    invoice_id: str,
+    customer_id: str,
+    *,
+    auto_collect: bool = True,
+    paid: bool = False,
+) -> str:
     """Number a draft and make it count: the balance it uses or adds, its one-time discount
     used up. `paid` when its payment was just taken; otherwise it is paid when nothing is
     due, and open (collected now, or by the customer) when something is. Returns the status."""
@@ -154,21 +214,37 @@ async def finalize(db: Database, invoice_id: str, customer_id: str, *, auto_coll
     number = await queries.next_invoice_number(db)
     paid = paid or not invoice["amount_due"]
     status = InvoiceStatus.PAID if paid else InvoiceStatus.OPEN
-    await queries.update_invoice(db, customer_id, invoice_id, {
-        "number": number, "status": status, "change_on_payment": None,
-        "amount_paid": invoice["amount_due"] if paid else 0, "paid_at": now if paid else None,
-        "next_payment_attempt": now if not paid and auto_collect else None})
+    await queries.update_invoice(
+        db,
+        customer_id,
+        invoice_id,
+        {
+            "number": number,
+            "status": status,
+            "change_on_payment": None,
+            "amount_paid": invoice["amount_due"] if paid else 0,
+            "paid_at": now if paid else None,
+            "next_payment_attempt": now if not paid and auto_collect else None,
+        },
+    )
     if invoice["balance_change"]:
         await queries.add_to_balance(db, customer_id, invoice["balance_change"])
     if invoice["discount_id"]:
         await queries.use_up_once_discount(db, customer_id, invoice["discount_id"], now)
     if paid:
-        await events.record(db, "invoice.paid", {"id": invoice_id, "number": number,
-                                                 "status": InvoiceStatus.PAID})
+        await events.record(
+            db, "invoice.paid", {"id": invoice_id, "number": number, "status": InvoiceStatus.PAID}
+        )
     return status
 
 
 async def _announce(db: Database, invoice: Row) -> None:
-    await events.record(db, "invoice.created", {key: value for key, value in invoice.items()
-                                                 if key not in ("change_on_payment",
-                                                                "charge_key")})
+    await events.record(
+        db,
+        "invoice.created",
+        {
+            key: value
+            for key, value in invoice.items()
+            if key not in ("change_on_payment", "charge_key")
+        },
+    )

@@ -74,5 +74,3 @@ def apply_balance(total: int, balance: int) -> tuple[int, int]:
     if due >= 0:
         return due, 0
     return 0, due
-
-

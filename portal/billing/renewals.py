@@ -27,8 +27,9 @@ async def renew(db: Database, subscription_id: str) -> bool:
     """Move one subscription past its period end; False when there was nothing to do (or
     another worker holds it)."""
     async with db.transaction():
-        sub = await across_customers.lock_due_subscription(db, subscription_id, RENEWING,
-                                                  clock.timestamp())
+        sub = await across_customers.lock_due_subscription(
+            db, subscription_id, RENEWING, clock.timestamp()
+        )
         if sub is None:
             return False
         billing, scheduled = await upcoming.load(db, sub, at=sub["current_period_end"])
@@ -40,42 +41,76 @@ async def renew(db: Database, subscription_id: str) -> bool:
             await _move_on(db, sub, next_, changed_item=scheduled is not None)
         if next_.draft is not None:
             await invoices.write(
-                db, next_.draft, customer_id=sub["customer_id"], subscription_id=sub["id"],
-                billing_reason="subscription_cycle", period_start=next_.at,
+                db,
+                next_.draft,
+                customer_id=sub["customer_id"],
+                subscription_id=sub["id"],
+                billing_reason="subscription_cycle",
+                period_start=next_.at,
                 period_end=next_.period_end or next_.at,
                 discount_id=next_.discount.id if next_.discount else None,
                 pending_item_ids=billing.pending_item_ids,
-                auto_collect=sub["collection_method"] == "charge_automatically")
+                auto_collect=sub["collection_method"] == "charge_automatically",
+            )
         return True
 
 
 async def _end(db: Database, sub: Row) -> None:
     end = sub["current_period_end"]
-    await queries.set_subscription(db, sub["customer_id"], sub["id"], {
-        "status": SubscriptionStatus.CANCELED, "ended_at": end,
-        "canceled_at": sub["canceled_at"] or end, "version": sub["version"] + 1})
+    await queries.set_subscription(
+        db,
+        sub["customer_id"],
+        sub["id"],
+        {
+            "status": SubscriptionStatus.CANCELED,
+            "ended_at": end,
+            "canceled_at": sub["canceled_at"] or end,
+            "version": sub["version"] + 1,
+        },
+    )
     await events.record(db, "customer.subscription.deleted", {"id": sub["id"]})
 
 
-async def _move_on(db: Database, sub: Row, next_: upcoming.Upcoming, *,
-                   changed_item: bool) -> None:
+async def _move_on(db: Database, sub: Row, next_: upcoming.Upcoming, *, changed_item: bool) -> None:
     if changed_item:
         item = next_.items[0]
-        await queries.replace_item(db, sub["customer_id"], sub["id"], str(item.item_id),
-                                   item.price_id, item.quantity)
+        await queries.replace_item(
+            db, sub["customer_id"], sub["id"], str(item.item_id), item.price_id, item.quantity
+        )
     start, end = next_.at, next_.period_end
-    status = (SubscriptionStatus.PAST_DUE if sub["status"] == SubscriptionStatus.PAST_DUE
-              else SubscriptionStatus.ACTIVE)
-    await queries.set_subscription(db, sub["customer_id"], sub["id"], {
-        "current_period_start": start, "current_period_end": end, "status": status,
-        "pending_update": None,
-        "pause_collection": sub["pause_collection"] if next_.kind == Kind.PAUSED else None,
-        "version": sub["version"] + 1})
-    await events.record(db, "customer.subscription.updated",
-                        {"id": sub["id"], "current_period_start": start,
-                         "current_period_end": end, "status": status},
-                        {"current_period_start": sub["current_period_start"],
-                         "current_period_end": start, "status": sub["status"]})
+    status = (
+        SubscriptionStatus.PAST_DUE
+        if sub["status"] == SubscriptionStatus.PAST_DUE
+        else SubscriptionStatus.ACTIVE
+    )
+    await queries.set_subscription(
+        db,
+        sub["customer_id"],
+        sub["id"],
+        {
+            "current_period_start": start,
+            "current_period_end": end,
+            "status": status,
+            "pending_update": None,
+            "pause_collection": sub["pause_collection"] if next_.kind == Kind.PAUSED else None,
+            "version": sub["version"] + 1,
+        },
+    )
+    await events.record(
+        db,
+        "customer.subscription.updated",
+        {
+            "id": sub["id"],
+            "current_period_start": start,
+            "current_period_end": end,
+            "status": status,
+        },
+        {
+            "current_period_start": sub["current_period_start"],
+            "current_period_end": start,
+            "status": sub["status"],
+        },
+    )
 
 
 async def run_due(db: Database, processor: PaymentProcessor, *, limit: int = 100) -> int:

@@ -38,20 +38,34 @@ class Item:
     @classmethod
     def of(cls, row: Row, quantity: int | None = None, item_id: str | None = None) -> Item:
         """From a price row joined with its product (`product_name`)."""
-        return cls(row["price_id"] if "price_id" in row else row["id"], row["product_id"],
-                   row["product_name"], int(row["unit_amount"]), row["currency"],
-                   row["interval"], int(row["interval_count"]), row["usage_type"],
-                   int(row["quantity"] if quantity is None else quantity),
-                   item_id if item_id is not None else row.get("item_id"))
+        return cls(
+            row["price_id"] if "price_id" in row else row["id"],
+            row["product_id"],
+            row["product_name"],
+            int(row["unit_amount"]),
+            row["currency"],
+            row["interval"],
+            int(row["interval_count"]),
+            row["usage_type"],
+            int(row["quantity"] if quantity is None else quantity),
+            item_id if item_id is not None else row.get("item_id"),
+        )
 
     @property
     def amount(self) -> int:
         return self.unit_amount * self.quantity
 
     def period_line(self, start: int, end: int) -> Line:
-        return Line(LineKind.PERIOD, self.amount, price_id=self.price_id,
-                    product_id=self.product_id, product_name=self.product_name,
-                    quantity=self.quantity, period_start=start, period_end=end)
+        return Line(
+            LineKind.PERIOD,
+            self.amount,
+            price_id=self.price_id,
+            product_id=self.product_id,
+            product_name=self.product_name,
+            quantity=self.quantity,
+            period_start=start,
+            period_end=end,
+        )
 
 
 @dataclass(frozen=True)
@@ -74,12 +88,20 @@ class Discount:
         """From a discount row joined with its coupon (coupon columns as in `coupons`)."""
         if row is None or row.get("discount_id") is None:
             return None
-        return cls(row["discount_id"],
-                   Coupon(row["coupon_id"], row["percent_off"], row["amount_off"],
-                          row["applies_to_products"]),
-                   row["duration"], row["duration_in_months"], row["discount_start"],
-                   row["discount_end"], row.get("promotion_code"), row.get("coupon_name"),
-                   row.get("coupon_currency"), row.get("promotion_code_id"))
+        return cls(
+            row["discount_id"],
+            Coupon(
+                row["coupon_id"], row["percent_off"], row["amount_off"], row["applies_to_products"]
+            ),
+            row["duration"],
+            row["duration_in_months"],
+            row["discount_start"],
+            row["discount_end"],
+            row.get("promotion_code"),
+            row.get("coupon_name"),
+            row.get("coupon_currency"),
+            row.get("promotion_code_id"),
+        )
 
     def in_force(self, at: int) -> bool:
         return self.start <= at and (self.end is None or self.end > at)
@@ -131,8 +153,10 @@ class Upcoming:
 def ending(subscription: Row) -> bool:
     """Whether the subscription ends at its period end."""
     end = subscription["current_period_end"]
-    return bool(subscription["cancel_at_period_end"]
-                or (subscription["cancel_at"] and subscription["cancel_at"] <= end))
+    return bool(
+        subscription["cancel_at_period_end"]
+        or (subscription["cancel_at"] and subscription["cancel_at"] <= end)
+    )
 
 
 def paused_at(subscription: Row, at: int) -> bool:
@@ -154,8 +178,7 @@ def next_invoice(billing: Billing, scheduled: Item | None = None) -> Upcoming | 
         draft = None
         if billing.pending:
             draft = Draft(billing.currency, billing.pending, coupon, billing.balance)
-        return Upcoming(Kind.FINAL, at, draft, billing.items, None,
-                        discount if draft else None)
+        return Upcoming(Kind.FINAL, at, draft, billing.items, None, discount if draft else None)
     items = billing.scheduled_items(scheduled)
     end = money.add_interval(at, items[0].interval, items[0].interval_count)
     if paused_at(sub, at):
@@ -172,8 +195,14 @@ async def load(db: Database, subscription: Row, *, at: int) -> tuple[Billing, It
     items = [Item.of(row) for row in await queries.items(db, customer_id, subscription_id)]
     pending = await queries.pending_items(db, customer_id, subscription_id)
     discount = Discount.of(await queries.discount(db, customer_id, subscription_id, at))
-    billing = Billing(subscription, items, pending_lines(pending), discount,
-                      await queries.balance(db, customer_id), [row["id"] for row in pending])
+    billing = Billing(
+        subscription,
+        items,
+        pending_lines(pending),
+        discount,
+        await queries.balance(db, customer_id),
+        [row["id"] for row in pending],
+    )
     return billing, await scheduled_item(db, billing)
 
 

@@ -59,8 +59,9 @@ class Outbox:
         return self.backoff[min(attempts, len(self.backoff) - 1)]
 
 
-async def deliver_due(db: Database, outbox: Outbox, attempt: Callable[[Row], Awaitable[None]],
-                      *, limit: int = 50) -> int:
+async def deliver_due(
+    db: Database, outbox: Outbox, attempt: Callable[[Row], Awaitable[None]], *, limit: int = 50
+) -> int:
     """Attempt what is due (an exception from `attempt` is a failure); returns how many went."""
     now = clock.timestamp()
     claimed = await queries.claim_due(db, outbox, now, limit)
@@ -71,10 +72,15 @@ async def deliver_due(db: Database, outbox: Outbox, attempt: Callable[[Row], Awa
         except Exception as exc:
             failed = outbox.classify(exc)
             await queries.record_failure(db, outbox, row, failed, clock.timestamp())
-            log.warning("%s %s not delivered (attempt %d): %s", outbox.name, row["id"],
-                        row["attempts"] + 1, failed.error.split(":", 1)[0])
+            log.warning(
+                "%s %s not delivered (attempt %d): %s",
+                outbox.name,
+                row["id"],
+                row["attempts"] + 1,
+                failed.error.split(":", 1)[0],
+            )
             if failed.stop_round:
-                await queries.release(db, outbox, [r["id"] for r in claimed[position + 1:]])
+                await queries.release(db, outbox, [r["id"] for r in claimed[position + 1 :]])
                 break
             continue
         await queries.record_delivery(db, outbox, row, clock.timestamp())

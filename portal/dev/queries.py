@@ -11,4 +11,6 @@ from portal.tables import customers
 async def newest_customers_of_all(db: Database, limit: int = 100) -> list[Row]:
     return await db.fetch_all(
         select(customers.c.id, customers.c.email, customers.c.name)
-        .order_by(customers.c.created.desc()).limit(limit))
+        .order_by(customers.c.created.desc())
+        .limit(limit)
+    )

@@ -18,9 +18,12 @@ from portal.templating import render
 
 async def index(request: Request) -> Response:
     db = request.app.state.db
-    return render(request, "dev/index.html",
-                  {"customers": await queries.newest_customers_of_all(db)},
-                  configuration=await configurations.default(db))
+    return render(
+        request,
+        "dev/index.html",
+        {"customers": await queries.newest_customers_of_all(db)},
+        configuration=await configurations.default(db),
+    )
 
 
 async def customer_overview(request: Request) -> Response:
@@ -29,16 +32,25 @@ async def customer_overview(request: Request) -> Response:
     if configuration is None:
         raise NotFound()
     overview = await account.overview(db, request.path_params["customer_id"], configuration)
-    return render(request, "account/overview.html",
-                  {"overview": overview, "debug_preview": True}, configuration=configuration)
+    return render(
+        request,
+        "account/overview.html",
+        {"overview": overview, "debug_preview": True},
+        configuration=configuration,
+    )
 
 
 async def mailbox(request: Request) -> Response:
     db = request.app.state.db
-    return render(request, "dev/mailbox.html", {
-        "messages": await mail.mailbox(db),
-        "smtp_configured": bool(request.app.state.settings.smtp_url),
-    }, configuration=await configurations.default(db))
+    return render(
+        request,
+        "dev/mailbox.html",
+        {
+            "messages": await mail.mailbox(db),
+            "smtp_configured": bool(request.app.state.settings.smtp_url),
+        },
+        configuration=await configurations.default(db),
+    )
 
 
 routes = [

@@ -56,12 +56,16 @@ def _position(data: Any, loc: tuple[int | str, ...]) -> str:
 
 def parse(data: Any) -> LoadFile:
     if not isinstance(data, Mapping):
-        raise LoadError("The file must contain one JSON object with lists such as "
-                        "\"products\" and \"customers\".")
+        raise LoadError(
+            'The file must contain one JSON object with lists such as "products" and "customers".'
+        )
     unknown = sorted(set(data) - set(LoadFile.model_fields))
     if unknown:
-        raise LoadError(f"Unknown list {unknown[0]!r}; expected one of: "
-                        + ", ".join(LoadFile.model_fields) + ".")
+        raise LoadError(
+            f"Unknown list {unknown[0]!r}; expected one of: "
+            + ", ".join(LoadFile.model_fields)
+            + "."
+        )
     try:
         return LoadFile.model_validate(data)
     except ValidationError as exc:
@@ -82,8 +86,9 @@ def read(path: Path) -> LoadFile:
     except FileNotFoundError:
         raise LoadError(f"{path}: no such file") from None
     except json.JSONDecodeError as exc:
-        raise LoadError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: "
-                        f"{exc.msg}") from None
+        raise LoadError(
+            f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
     except UnicodeDecodeError:
         raise LoadError(f"{path}: not UTF-8 text") from None
     return parse(data)
@@ -93,9 +98,10 @@ async def _existing(db: Database, table: Table, ids: Iterable[str]) -> set[str]:
     wanted = sorted(set(ids))
     found: set[str] = set()
     for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        found |= {row["id"] for row in await db.fetch_all(
-            select(table.c.id).where(table.c.id.in_(chunk)))}
+        chunk = wanted[start : start + 500]
+        found |= {
+            row["id"] for row in await db.fetch_all(select(table.c.id).where(table.c.id.in_(chunk)))
+        }
     return found
 
 
@@ -116,8 +122,9 @@ async def _check_references(db: Database, file: LoadFile) -> None:
         missing -= await _existing(db, table, missing)
         if missing:
             ref = min(missing)
-            raise LoadError(f"{wanted[ref]}: refers to {ref}, which is neither in the file nor "
-                            "in the database")
+            raise LoadError(
+                f"{wanted[ref]}: refers to {ref}, which is neither in the file nor in the database"
+            )
 
 
 def _check_unique(file: LoadFile) -> None:
@@ -130,12 +137,14 @@ def _check_unique(file: LoadFile) -> None:
     for code, n in codes.items():
         if n > 1:
             raise LoadError(f"promotion_codes: the code {code!r} appears more than once")
-    links = Counter(c.login_page.link_id for c in file.portal_configurations
-                    if c.login_page.link_id)
+    links = Counter(
+        c.login_page.link_id for c in file.portal_configurations if c.login_page.link_id
+    )
     for link, n in links.items():
         if n > 1:
-            raise LoadError(f"portal_configurations: the login link id {link!r} appears more "
-                            "than once")
+            raise LoadError(
+                f"portal_configurations: the login link id {link!r} appears more than once"
+            )
 
 
 async def _give_secure_mode_secrets(db: Database, file: LoadFile) -> None:
@@ -147,7 +156,8 @@ async def _give_secure_mode_secrets(db: Database, file: LoadFile) -> None:
             await db.execute(
                 update(table)
                 .where(table.c.id == configuration.id, table.c.secure_mode_secret.is_(None))
-                .values(secure_mode_secret=new_token()))
+                .values(secure_mode_secret=new_token())
+            )
 
 
 NUMBER = re.compile(r"^(?P<prefix>[A-Za-z0-9]{1,16})-(?P<number>\d{1,9})$")
@@ -156,8 +166,7 @@ NUMBER = re.compile(r"^(?P<prefix>[A-Za-z0-9]{1,16})-(?P<number>\d{1,9})$")
 async def _continue_numbering(db: Database, file: LoadFile) -> None:
     """New invoices continue the business's numbering: the prefix already in use, else that
     of the newest imported invoice, after the highest number imported with it."""
-    numbered = [(i.created, m) for i in file.invoices if i.number
-                and (m := NUMBER.match(i.number))]
+    numbered = [(i.created, m) for i in file.invoices if i.number and (m := NUMBER.match(i.number))]
     if not numbered:
         return
     current = await billing_queries.numbering(db)
@@ -186,6 +195,4 @@ async def load(db: Database, file: LoadFile) -> dict[str, int]:
     except (sqlite3.IntegrityError, asyncpg.exceptions.IntegrityConstraintViolationError) as exc:
         # Unique values (promotion codes, login link ids) held by other rows already stored.
         raise LoadError(f"the database refused the file, nothing was loaded: {exc}") from None
-    return {kind: len(getattr(file, kind)) for kind in LoadFile.model_fields
-            if getattr(file, kind)}
-
+    return {kind: len(getattr(file, kind)) for kind in LoadFile.model_fields if getattr(file, kind)}

@@ -36,6 +36,7 @@ from portal.loader.configuration import PortalConfiguration
 
 # -- Catalog -----------------------------------------------------------------------------
 
+
 class Product(Stored):
     id: ProductId
     name: Annotated[str, StringConstraints(min_length=1, max_length=250)]
@@ -73,6 +74,7 @@ class Price(Stored):
 
 
 # -- Customers ---------------------------------------------------------------------------
+
 
 class Address(Obj):
     line1: str | None = None
@@ -115,8 +117,7 @@ class TaxId(Stored):
 
 
 class Card(Obj):
-    brand: Literal["amex", "diners", "discover", "jcb", "mastercard", "unionpay", "visa",
-                   "unknown"]
+    brand: Literal["amex", "diners", "discover", "jcb", "mastercard", "unionpay", "visa", "unknown"]
     last4: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
     exp_month: Annotated[int, Field(ge=1, le=12)]
     exp_year: Annotated[int, Field(ge=2000, le=2100)]
@@ -131,6 +132,7 @@ class PaymentMethod(Stored):
 
 
 # -- Discounts ---------------------------------------------------------------------------
+
 
 class AppliesTo(Obj):
     products: list[ProductId]
@@ -157,8 +159,7 @@ class Coupon(Stored):
         if self.amount_off is not None and self.currency is None:
             raise ValueError("currency: required with amount_off")
         if (self.duration == "repeating") != (self.duration_in_months is not None):
-            raise ValueError("duration_in_months: required for, and only for, "
-                             "duration 'repeating'")
+            raise ValueError("duration_in_months: required for, and only for, duration 'repeating'")
         return self
 
 
@@ -188,6 +189,7 @@ class PromotionCode(Stored):
 
 # -- Subscriptions -----------------------------------------------------------------------
 
+
 class SubscriptionItem(Obj):
     id: SubscriptionItemId
     price: PriceId
@@ -206,16 +208,35 @@ class PauseCollection(Obj):
 
 class CancellationDetails(Obj):
     reason: Literal["cancellation_requested", "payment_disputed", "payment_failed"] | None = None
-    feedback: Literal["customer_service", "low_quality", "missing_features", "other",
-                      "switched_service", "too_complex", "too_expensive", "unused"] | None = None
+    feedback: (
+        Literal[
+            "customer_service",
+            "low_quality",
+            "missing_features",
+            "other",
+            "switched_service",
+            "too_complex",
+            "too_expensive",
+            "unused",
+        ]
+        | None
+    ) = None
     comment: Annotated[str, StringConstraints(max_length=5000)] | None = None
 
 
 class Subscription(Stored):
     id: SubscriptionId
     customer: CustomerId
-    status: Literal["incomplete", "incomplete_expired", "trialing", "active", "past_due",
-                    "canceled", "unpaid", "paused"]
+    status: Literal[
+        "incomplete",
+        "incomplete_expired",
+        "trialing",
+        "active",
+        "past_due",
+        "canceled",
+        "unpaid",
+        "paused",
+    ]
     items: ItemList
     current_period_start: Timestamp
     current_period_end: Timestamp
@@ -244,6 +265,7 @@ class Subscription(Stored):
 
 
 # -- Invoices ----------------------------------------------------------------------------
+
 
 class Period(Obj):
     start: Timestamp
@@ -278,8 +300,17 @@ class Invoice(Stored):
     subscription: SubscriptionId | None = None
     number: Annotated[str, StringConstraints(max_length=64)] | None = None
     status: Literal["draft", "open", "paid", "void", "uncollectible"]
-    billing_reason: Literal["subscription_create", "subscription_cycle", "subscription_update",
-                            "subscription_threshold", "manual", "upcoming"] | None = None
+    billing_reason: (
+        Literal[
+            "subscription_create",
+            "subscription_cycle",
+            "subscription_update",
+            "subscription_threshold",
+            "manual",
+            "upcoming",
+        ]
+        | None
+    ) = None
     currency: Currency
     subtotal: int
     total_discount_amounts: list[DiscountAmount] = []

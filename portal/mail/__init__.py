@@ -39,8 +39,9 @@ GIVE_UP_AFTER = 30
 """Failed attempts after which a message is given up (about a day of trying)."""
 
 
-def render_email(template: str, locale: str, context: Mapping[str, Any], *,
-                 test_mode: bool) -> dict[str, str]:
+def render_email(
+    template: str, locale: str, context: Mapping[str, Any], *, test_mode: bool
+) -> dict[str, str]:
     """Subject, text and HTML of `templates/email/<template>/` in `locale`.
 
     In test mode (Settings.test_mode) every mail says so: the HTML layout shows a banner and
@@ -48,8 +49,12 @@ def render_email(template: str, locale: str, context: Mapping[str, Any], *,
     previous = i18n.get_locale()
     i18n.set_locale(locale)
     try:
-        ctx = {"locale": locale, "html_lang": locale.replace("_", "-"), **context,
-               "test_mode": test_mode}
+        ctx = {
+            "locale": locale,
+            "html_lang": locale.replace("_", "-"),
+            **context,
+            "test_mode": test_mode,
+        }
         parts = {
             part: templates.get_template(f"email/{template}/{part}").render(ctx)
             for part in ("subject.txt", "body.txt", "body.html")
@@ -61,37 +66,61 @@ def render_email(template: str, locale: str, context: Mapping[str, Any], *,
         i18n.set_locale(previous)
     return {
         # One line (no header injection), keeping no-break spaces (French "code :").
-        "subject": " ".join(line.strip() for line in parts["subject.txt"].splitlines()
-                            if line.strip()),
+        "subject": " ".join(
+            line.strip() for line in parts["subject.txt"].splitlines() if line.strip()
+        ),
         "body_text": parts["body.txt"].strip() + "\n",
         "body_html": parts["body.html"],
     }
 
 
-async def queue(db: Database, *, to: str, template: str, locale: str,
-                context: Mapping[str, Any], test_mode: bool,
-                expires_at: int | None = None) -> str:
+async def queue(
+    db: Database,
+    *,
+    to: str,
+    template: str,
+    locale: str,
+    context: Mapping[str, Any],
+    test_mode: bool,
+    expires_at: int | None = None,
+) -> str:
     """Render and store one message; it leaves with the next send. A message that carries a
     secret gives its expiry: it is erased once sent, and dropped unsent once expired."""
     values = _message_values(template, locale, context, test_mode, expires_at)
     return await queries.insert(db, to_address=to, **values)
 
 
-async def queue_to_customer(db: Database, customer_id: str | None, *, template: str,
-                            locale: str, context: Mapping[str, Any], test_mode: bool,
-                            expires_at: int | None = None) -> str:
+async def queue_to_customer(
+    db: Database,
+    customer_id: str | None,
+    *,
+    template: str,
+    locale: str,
+    context: Mapping[str, Any],
+    test_mode: bool,
+    expires_at: int | None = None,
+) -> str:
     """Like `queue`, to the email on file for the customer (none when `customer_id` matches no
     customer: the statement is the same either way, see auth/codes.py)."""
     return await queries.insert_to_customer(
-        db, customer_id, **_message_values(template, locale, context, test_mode, expires_at))
+        db, customer_id, **_message_values(template, locale, context, test_mode, expires_at)
+    )
 
 
-def _message_values(template: str, locale: str, context: Mapping[str, Any], test_mode: bool,
-                    expires_at: int | None) -> dict[str, Any]:
+def _message_values(
+    template: str, locale: str, context: Mapping[str, Any], test_mode: bool, expires_at: int | None
+) -> dict[str, Any]:
     now = clock.timestamp()
-    return {"id": new_id("em"), "template": template, "locale": locale, "attempts": 0,
-            "next_attempt_at": now, "created": now, "expires_at": expires_at,
-            **render_email(template, locale, context, test_mode=test_mode)}
+    return {
+        "id": new_id("em"),
+        "template": template,
+        "locale": locale,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created": now,
+        "expires_at": expires_at,
+        **render_email(template, locale, context, test_mode=test_mode),
+    }
 
 
 def _message(row: Row, mail_from: str) -> EmailMessage:
@@ -151,16 +180,24 @@ def _loopback(hostname: str) -> bool:
 
 # A failure to reach the server, rather than a refusal of one message: the others would fail
 # the same way, so the round stops there (which keeps "Try again" on the code page quick).
-UNREACHABLE = (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected,
-               aiosmtplib.SMTPTimeoutError, OSError, TimeoutError)
+UNREACHABLE = (
+    aiosmtplib.SMTPConnectError,
+    aiosmtplib.SMTPServerDisconnected,
+    aiosmtplib.SMTPTimeoutError,
+    OSError,
+    TimeoutError,
+)
 # A refusal of the address: says nothing about the server, and showing it on code pages would
 # tell that this address was sent mail, i.e. that it belongs to a customer.
 REFUSED = (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPRecipientRefused)
 
 
 def _classify(exc: Exception) -> Failure:
-    return replace(failure(exc), stop_round=isinstance(exc, UNREACHABLE),
-                   about_destination=not isinstance(exc, REFUSED))
+    return replace(
+        failure(exc),
+        stop_round=isinstance(exc, UNREACHABLE),
+        about_destination=not isinstance(exc, REFUSED),
+    )
 
 
 def _erase_secret(row: Row, now: int) -> dict[str, Any]:
@@ -169,9 +206,16 @@ def _erase_secret(row: Row, now: int) -> dict[str, Any]:
 
 
 OUTBOX = Outbox(
-    "mail", outbox, delivered="sent_at", backoff=BACKOFF_SECONDS,
-    give_up_after=GIVE_UP_AFTER, claim_seconds=CLAIM_SECONDS, classify=_classify,
-    due=queries.not_expired, after_delivery=_erase_secret)
+    "mail",
+    outbox,
+    delivered="sent_at",
+    backoff=BACKOFF_SECONDS,
+    give_up_after=GIVE_UP_AFTER,
+    claim_seconds=CLAIM_SECONDS,
+    classify=_classify,
+    due=queries.not_expired,
+    after_delivery=_erase_secret,
+)
 
 
 async def send_due(db: Database, settings: Settings, *, limit: int = 50) -> int:
@@ -207,8 +251,9 @@ async def retry_now(db: Database, settings: Settings) -> None:
 ERASE_EVERY = 60.0
 
 
-async def run_sender(db: Database, settings: Settings, wake: asyncio.Event,
-                     *, interval: float = 5.0) -> None:
+async def run_sender(
+    db: Database, settings: Settings, wake: asyncio.Event, *, interval: float = 5.0
+) -> None:
     """Send whenever woken (a mail was queued) or every `interval` seconds, until cancelled.
     Without SMTP_URL nothing is sent, but expired codes are still erased, once a minute."""
     while True:

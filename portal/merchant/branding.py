@@ -26,7 +26,7 @@ def _luminance(colour: str) -> float:
     digits = colour[1:]
     if len(digits) == 3:
         digits = "".join(c * 2 for c in digits)
-    channels = [int(digits[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
@@ -57,10 +57,14 @@ class Branding:
             return cls()
         brand, profile = configuration.branding, configuration.business_profile
         return cls(
-            business_name=profile.name, headline=profile.headline or "",
-            logo_url=brand.logo_url, icon_url=brand.icon_url,
-            background_color=brand.background_color, button_color=brand.button_color,
-            font=brand.font, corner_shape=brand.corner_shape,
+            business_name=profile.name,
+            headline=profile.headline or "",
+            logo_url=brand.logo_url,
+            icon_url=brand.icon_url,
+            background_color=brand.background_color,
+            button_color=brand.button_color,
+            font=brand.font,
+            corner_shape=brand.corner_shape,
             privacy_policy_url=profile.privacy_policy_url,
             terms_of_service_url=profile.terms_of_service_url,
         )

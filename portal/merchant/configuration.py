@@ -53,8 +53,18 @@ class CustomerUpdate(Toggle):
 
 
 class CancellationReason(Toggle):
-    options: list[Literal["too_expensive", "missing_features", "switched_service", "unused",
-                          "customer_service", "too_complex", "low_quality", "other"]] = []
+    options: list[
+        Literal[
+            "too_expensive",
+            "missing_features",
+            "switched_service",
+            "unused",
+            "customer_service",
+            "too_complex",
+            "low_quality",
+            "other",
+        ]
+    ] = []
 
 
 class SubscriptionCancel(Toggle):
@@ -132,14 +142,19 @@ class Configuration:
     @classmethod
     def of(cls, row: dict[str, Any]) -> Configuration:
         return cls(
-            id=row["id"], active=bool(row["active"]), is_default=bool(row["is_default"]),
+            id=row["id"],
+            active=bool(row["active"]),
+            is_default=bool(row["is_default"]),
             business_profile=BusinessProfile.model_validate(row["business_profile"]),
             branding=BrandingSettings.model_validate(row["branding"] or {}),
             features=Features.model_validate(row["features"] or {}),
             default_return_url=row["default_return_url"],
             login_page_enabled=bool(row["login_page_enabled"]),
-            login_link_id=row["login_link_id"], secure_mode=bool(row["secure_mode"]),
-            secure_mode_secret=row["secure_mode_secret"], livemode=bool(row["livemode"]))
+            login_link_id=row["login_link_id"],
+            secure_mode=bool(row["secure_mode"]),
+            secure_mode_secret=row["secure_mode_secret"],
+            livemode=bool(row["livemode"]),
+        )
 
     @property
     def business_name(self) -> str:

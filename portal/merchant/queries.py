@@ -35,17 +35,21 @@ async def by_login_link(db: Database, link_id: str) -> Configuration | None:
 
 
 async def by_id(db: Database, configuration_id: str) -> Configuration | None:
-    return _typed(await db.fetch_one(
-        select(configurations).where(configurations.c.id == configuration_id)))
+    return _typed(
+        await db.fetch_one(select(configurations).where(configurations.c.id == configuration_id))
+    )
 
 
-async def secure_mode_secret(db: Database, configuration_id: str, *, rotate: bool = False
-                             ) -> str | None:
+async def secure_mode_secret(
+    db: Database, configuration_id: str, *, rotate: bool = False
+) -> str | None:
     """The signing secret of a configuration in secure mode (a new one when rotating)."""
     where = (configurations.c.id == configuration_id, configurations.c.secure_mode)
     if rotate:
-        await db.execute(update(configurations).where(*where)
-                         .values(secure_mode_secret=new_token()))
+        await db.execute(
+            update(configurations).where(*where).values(secure_mode_secret=new_token())
+        )
     secret: str | None = await db.fetch_val(
-        select(configurations.c.secure_mode_secret).where(*where))
+        select(configurations.c.secure_mode_secret).where(*where)
+    )
     return secret

@@ -7,13 +7,15 @@ from portal.errors import PortalError
 
 # Why a charge failed, by the processor's decline code, in the customer's words.
 DECLINES = {
-    "card_declined": N_("Your card was declined. Nothing was charged and nothing was "
-                        "changed."),
-    "insufficient_funds": N_("Your card has insufficient funds. Nothing was charged and "
-                             "nothing was changed."),
+    "card_declined": N_("Your card was declined. Nothing was charged and nothing was changed."),
+    "insufficient_funds": N_(
+        "Your card has insufficient funds. Nothing was charged and nothing was changed."
+    ),
     "expired_card": N_("Your card has expired. Nothing was charged and nothing was changed."),
-    "processing_error": N_("The payment could not be processed. Nothing was charged and "
-                           "nothing was changed; please try again in a moment."),
+    "processing_error": N_(
+        "The payment could not be processed. Nothing was charged and "
+        "nothing was changed; please try again in a moment."
+    ),
     "no_payment_method": N_("There is no payment method to charge. Nothing was changed."),
 }
 

@@ -34,8 +34,9 @@ class ChargeResult:
 
 
 class PaymentProcessor(Protocol):
-    async def charge(self, payment_method: Row, amount: int, currency: str,
-                     idempotency_key: str) -> ChargeResult: ...
+    async def charge(
+        self, payment_method: Row, amount: int, currency: str, idempotency_key: str
+    ) -> ChargeResult: ...
 
     async def refund(self, idempotency_key: str) -> None:
         """Give back the whole of the charge made with this key (a no-op if none was)."""
@@ -49,18 +50,27 @@ class TestProcessor:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def charge(self, payment_method: Row, amount: int, currency: str,
-                     idempotency_key: str) -> ChargeResult:
+    async def charge(
+        self, payment_method: Row, amount: int, currency: str, idempotency_key: str
+    ) -> ChargeResult:
         done = await queries.charge(self.db, idempotency_key)
         if done is not None:
             return _result(done["outcome"])
         outcome = DECLINES.get(str(payment_method.get("last4")), "succeeded")
-        if payment_method.get("exp_year") and (payment_method["exp_year"], payment_method[
-                "exp_month"]) < (clock.now().year, clock.now().month):
+        if payment_method.get("exp_year") and (
+            payment_method["exp_year"],
+            payment_method["exp_month"],
+        ) < (clock.now().year, clock.now().month):
             outcome = "expired_card"
         await queries.insert_charge(
-            self.db, idempotency_key=idempotency_key, payment_method_id=payment_method["id"],
-            amount=amount, currency=currency, outcome=outcome, created=clock.timestamp())
+            self.db,
+            idempotency_key=idempotency_key,
+            payment_method_id=payment_method["id"],
+            amount=amount,
+            currency=currency,
+            outcome=outcome,
+            created=clock.timestamp(),
+        )
         return _result(outcome)
 
     async def refund(self, idempotency_key: str) -> None:
@@ -78,10 +88,12 @@ def processor_for(settings: Settings, db: Database) -> PaymentProcessor:
 def warn_if_test_mode(settings: Settings, log: logging.Logger) -> None:
     """Said at every start-up, so that a test deployment is never taken for a live one."""
     if settings.test_mode:
-        log.warning("TEST MODE (PAYMENT_PROCESSOR=test): no real payments are taken. Every "
-                    "charge goes through the built-in test processor and moves no money; "
-                    "renewals are marked paid all the same. Do not use this deployment for "
-                    "real customers.")
+        log.warning(
+            "TEST MODE (PAYMENT_PROCESSOR=test): no real payments are taken. Every "
+            "charge goes through the built-in test processor and moves no money; "
+            "renewals are marked paid all the same. Do not use this deployment for "
+            "real customers."
+        )
 
 
 def _result(outcome: str) -> ChargeResult:

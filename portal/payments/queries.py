@@ -12,8 +12,9 @@ from portal.tables import processor_charges
 
 
 async def charge(db: Database, idempotency_key: str) -> Row | None:
-    return await db.fetch_one(select(processor_charges).where(
-        processor_charges.c.idempotency_key == idempotency_key))
+    return await db.fetch_one(
+        select(processor_charges).where(processor_charges.c.idempotency_key == idempotency_key)
+    )
 
 
 async def insert_charge(db: Database, **values: Any) -> None:
@@ -21,7 +22,12 @@ async def insert_charge(db: Database, **values: Any) -> None:
 
 
 async def refund(db: Database, idempotency_key: str, now: int) -> None:
-    await db.execute(update(processor_charges).where(
-        processor_charges.c.idempotency_key == idempotency_key,
-        processor_charges.c.outcome == "succeeded",
-        processor_charges.c.refunded_at.is_(None)).values(refunded_at=now))
+    await db.execute(
+        update(processor_charges)
+        .where(
+            processor_charges.c.idempotency_key == idempotency_key,
+            processor_charges.c.outcome == "succeeded",
+            processor_charges.c.refunded_at.is_(None),
+        )
+        .values(refunded_at=now)
+    )

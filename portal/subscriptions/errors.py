@@ -24,8 +24,10 @@ class QuantityOutOfRange(PortalError):
 class SubscriptionChanged(PortalError):
     status_code = 409
     title = N_("Your subscription has changed")
-    message = N_("It was changed in another window or tab since this page was shown. Check "
-                 "the plan below and try again.")
+    message = N_(
+        "It was changed in another window or tab since this page was shown. Check "
+        "the plan below and try again."
+    )
 
 
 class PromotionCodeError(PortalError):

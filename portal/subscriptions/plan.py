@@ -43,9 +43,11 @@ class Rules:
 
     @classmethod
     def of(cls, update: SubscriptionUpdate) -> Rules:
-        return cls(update.proration_behavior,
-                   tuple(c.type for c in update.schedule_at_period_end.conditions),
-                   update.trial_update_behavior == "continue_trial")
+        return cls(
+            update.proration_behavior,
+            tuple(c.type for c in update.schedule_at_period_end.conditions),
+            update.trial_update_behavior == "continue_trial",
+        )
 
 
 @dataclass(frozen=True)
@@ -65,13 +67,14 @@ class Plan:
         return self.now.amount_due if self.now else 0
 
 
-def is_downgrade(current: Item, item: Item, conditions: tuple[ScheduleConditionType, ...]
-                 ) -> bool:
+def is_downgrade(current: Item, item: Item, conditions: tuple[ScheduleConditionType, ...]) -> bool:
     """Whether the configuration wants this change at the period end instead of now."""
-    shorter = (money.interval_seconds(item.interval, item.interval_count)
-               < money.interval_seconds(current.interval, current.interval_count))
-    return (("decreasing_item_amount" in conditions and item.amount < current.amount)
-            or ("shortening_interval" in conditions and shorter))
+    shorter = money.interval_seconds(item.interval, item.interval_count) < money.interval_seconds(
+        current.interval, current.interval_count
+    )
+    return ("decreasing_item_amount" in conditions and item.amount < current.amount) or (
+        "shortening_interval" in conditions and shorter
+    )
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,7 @@ class Choice:
     replace_item: bool = True  # the item takes the new price and quantity now
 
 
-def choose(billing: Billing, rules: Rules, item: Item, *, new_discount: bool,
-           now: int) -> Choice:
+def choose(billing: Billing, rules: Rules, item: Item, *, new_discount: bool, now: int) -> Choice:
     """What changing to `item` at `now` does under the configuration's rules."""
     sub, current = billing.subscription, billing.items[0]
     start, end = int(sub["current_period_start"]), int(sub["current_period_end"])
@@ -97,34 +99,71 @@ def choose(billing: Billing, rules: Rules, item: Item, *, new_discount: bool,
     if sub["status"] == SubscriptionStatus.TRIALING:
         if rules.continue_trial:
             return Choice(Mode.TRIAL_CONTINUES)
-        return Choice(Mode.TRIAL_ENDS, now_lines=[item.period_line(now, new_end)],
-                      period=(now, new_end),
-                      values={"status": SubscriptionStatus.ACTIVE, "trial_end": now})
+        return Choice(
+            Mode.TRIAL_ENDS,
+            now_lines=[item.period_line(now, new_end)],
+            period=(now, new_end),
+            values={"status": SubscriptionStatus.ACTIVE, "trial_end": now},
+        )
     if is_downgrade(current, item, rules.schedule_conditions):
-        return Choice(Mode.SCHEDULED, replace_item=False, values={"pending_update": {
-            "price": item.price_id, "quantity": item.quantity}})
+        return Choice(
+            Mode.SCHEDULED,
+            replace_item=False,
+            values={"pending_update": {"price": item.price_id, "quantity": item.quantity}},
+        )
     behavior = rules.proration_behavior
-    credit = [] if behavior == "none" else [Line(
-        LineKind.UNUSED_TIME, -money.unused_part(current.amount, start, end, now),
-        price_id=current.price_id, product_id=current.product_id,
-        product_name=current.product_name, quantity=current.quantity, period_start=now,
-        period_end=end)]
+    credit = (
+        []
+        if behavior == "none"
+        else [
+            Line(
+                LineKind.UNUSED_TIME,
+                -money.unused_part(current.amount, start, end, now),
+                price_id=current.price_id,
+                product_id=current.product_id,
+                product_name=current.product_name,
+                quantity=current.quantity,
+                period_start=now,
+                period_end=end,
+            )
+        ]
+    )
     if (item.interval, item.interval_count) != (current.interval, current.interval_count):
-        return Choice(Mode.NEW_PERIOD, now_lines=[*credit, item.period_line(now, new_end)],
-                      period=(now, new_end))
+        return Choice(
+            Mode.NEW_PERIOD,
+            now_lines=[*credit, item.period_line(now, new_end)],
+            period=(now, new_end),
+        )
     if behavior == "none":
         return Choice(Mode.PRORATE)
-    lines = [*credit, Line(
-        LineKind.REMAINING_TIME, money.unused_part(item.amount, start, end, now),
-        price_id=item.price_id, product_id=item.product_id, product_name=item.product_name,
-        quantity=item.quantity, period_start=now, period_end=end)]
+    lines = [
+        *credit,
+        Line(
+            LineKind.REMAINING_TIME,
+            money.unused_part(item.amount, start, end, now),
+            price_id=item.price_id,
+            product_id=item.product_id,
+            product_name=item.product_name,
+            quantity=item.quantity,
+            period_start=now,
+            period_end=end,
+        ),
+    ]
     if behavior == "always_invoice":
         return Choice(Mode.PRORATE, now_lines=lines)
     return Choice(Mode.PRORATE, pending=lines)
 
 
-def plan_change(billing: Billing, scheduled: Item | None, rules: Rules, item: Item,
-                discount: Discount | None, *, version: int, now: int) -> Plan:
+def plan_change(
+    billing: Billing,
+    scheduled: Item | None,
+    rules: Rules,
+    item: Item,
+    discount: Discount | None,
+    *,
+    version: int,
+    now: int,
+) -> Plan:
     """`item` is the chosen price and quantity; `discount` a new promotion code's discount
     (starting now), or None to keep the one in force; `scheduled` the change already
     waiting for the period end, if any."""
@@ -137,47 +176,93 @@ def plan_change(billing: Billing, scheduled: Item | None, rules: Rules, item: It
         values["pending_update"] = None  # a change made now replaces a scheduled one
     in_force = discount or billing.discount
     coupon = in_force.coupon if in_force and in_force.in_force(now) else None
-    now_draft = None if choice.now_lines is None else Draft(
-        item.currency, choice.now_lines, coupon, billing.balance)
-    used_up = now_draft is not None and coupon is not None and in_force is not None \
+    now_draft = (
+        None
+        if choice.now_lines is None
+        else Draft(item.currency, choice.now_lines, coupon, billing.balance)
+    )
+    used_up = (
+        now_draft is not None
+        and coupon is not None
+        and in_force is not None
         and in_force.duration == "once"
+    )
     after = billing.changed(
         subscription={**sub, **values},
         items=[item, *billing.items[1:]] if choice.replace_item else billing.items,
         pending=[*billing.pending, *choice.pending],
         discount=None if used_up else in_force,
-        balance=now_draft.balance_after if now_draft else billing.balance)
-    still = scheduled if choice.mode in (Mode.DISCOUNT, Mode.UNCHANGED) else (
-        item if choice.mode == Mode.SCHEDULED else None)
-    change = None if choice.mode == Mode.UNCHANGED else _change(
-        billing, choice, values, item, discount, version=version, now=now)
-    return Plan(choice.mode, item, now_draft, choice.pending, next_invoice(after, still),
-                change, now, in_force if coupon is not None and now_draft is not None else None,
-                int(after.subscription["current_period_end"]))
+        balance=now_draft.balance_after if now_draft else billing.balance,
+    )
+    still = (
+        scheduled
+        if choice.mode in (Mode.DISCOUNT, Mode.UNCHANGED)
+        else (item if choice.mode == Mode.SCHEDULED else None)
+    )
+    change = (
+        None
+        if choice.mode == Mode.UNCHANGED
+        else _change(billing, choice, values, item, discount, version=version, now=now)
+    )
+    return Plan(
+        choice.mode,
+        item,
+        now_draft,
+        choice.pending,
+        next_invoice(after, still),
+        change,
+        now,
+        in_force if coupon is not None and now_draft is not None else None,
+        int(after.subscription["current_period_end"]),
+    )
 
 
-def _change(billing: Billing, choice: Choice, values: dict[str, Any], item: Item,
-            discount: Discount | None, *, version: int, now: int) -> Change:
+def _change(
+    billing: Billing,
+    choice: Choice,
+    values: dict[str, Any],
+    item: Item,
+    discount: Discount | None,
+    *,
+    version: int,
+    now: int,
+) -> Change:
     """What confirming writes: the subscription's columns, its item, a new discount and the
     adjustments for the next invoice."""
     sub, current = billing.subscription, billing.items[0]
     replace = choice.replace_item
     return Change(
-        customer_id=sub["customer_id"], subscription_id=sub["id"], version=version, at=now,
-        values=values, previous={
+        customer_id=sub["customer_id"],
+        subscription_id=sub["id"],
+        version=version,
+        at=now,
+        values=values,
+        previous={
             **{key: sub[key] for key in values},
-            **({"price": current.price_id, "quantity": current.quantity} if replace else {})},
+            **({"price": current.price_id, "quantity": current.quantity} if replace else {}),
+        },
         item_id=current.item_id if replace else None,
         price_id=item.price_id if replace else None,
         quantity=item.quantity if replace else None,
-        discount=NewDiscount(discount.id, discount.coupon.id, discount.promotion_code_id, now,
-                             discount.end) if discount else None,
-        pending=[_item_row(line, item.currency) for line in choice.pending])
+        discount=NewDiscount(
+            discount.id, discount.coupon.id, discount.promotion_code_id, now, discount.end
+        )
+        if discount
+        else None,
+        pending=[_item_row(line, item.currency) for line in choice.pending],
+    )
 
 
 def _item_row(line: Line, currency: str) -> dict[str, Any]:
     """An adjustment as the invoice item it is stored as (data, never worded text)."""
-    return {"kind": line.kind, "price_id": line.price_id, "description": None,
-            "currency": currency, "amount": line.amount, "quantity": line.quantity,
-            "proration": line.proration, "period_start": line.period_start,
-            "period_end": line.period_end}
+    return {
+        "kind": line.kind,
+        "price_id": line.price_id,
+        "description": None,
+        "currency": currency,
+        "amount": line.amount,
+        "quantity": line.quantity,
+        "proration": line.proration,
+        "period_start": line.period_start,
+        "period_end": line.period_end,
+    }

@@ -23,8 +23,9 @@ from portal.templating import path_for, render
 def _quantity(values: QueryParams | FormData, offer: service.Offer, price_id: str) -> int:
     """The quantity asked for the chosen plan: from its product's own field (one per product
     whose quantity can change), else `quantity`, else the current one."""
-    product_id = next((o.product_id for o in offer.options
-                       if any(p["id"] == price_id for p in o.prices)), "")
+    product_id = next(
+        (o.product_id for o in offer.options if any(p["id"] == price_id for p in o.prices)), ""
+    )
     raw = str(values.get(f"quantity_{product_id}") or values.get("quantity") or "").strip()
     if not raw:
         return offer.current.quantity
@@ -38,25 +39,38 @@ def _change(values: QueryParams | FormData, offer: service.Offer) -> service.Req
     if not price_id:
         return None
     at = str(values.get("at") or "")
-    return service.Request(price_id, _quantity(values, offer, price_id),
-                           str(values.get("promotion_code") or "")[:64],
-                           int(at) if at.isdigit() else None)
+    return service.Request(
+        price_id,
+        _quantity(values, offer, price_id),
+        str(values.get("promotion_code") or "")[:64],
+        int(at) if at.isdigit() else None,
+    )
 
 
 async def _offer(request: Request, session: SignedIn) -> service.Offer:
-    return await service.offer(request.app.state.db, session.configuration,
-                               session.customer_id, request.path_params["subscription_id"])
+    return await service.offer(
+        request.app.state.db,
+        session.configuration,
+        session.customer_id,
+        request.path_params["subscription_id"],
+    )
 
 
 def _picker(request: Request, offer: service.Offer) -> dict[str, object]:
     """The billing periods on offer, and the one shown (asked for, else the current one)."""
-    intervals = sorted({p["interval"] for o in offer.options for p in o.prices},
-                       key=("day", "week", "month", "year").index)
+    intervals = sorted(
+        {p["interval"] for o in offer.options for p in o.prices},
+        key=("day", "week", "month", "year").index,
+    )
     asked = request.query_params.get("interval")
     current = offer.current.interval
     shown = asked if asked in intervals else current if current in intervals else intervals[0]
-    return {"intervals": intervals, "interval": shown, "offer": offer,
-            "version": offer.subscription["version"]}
+    return {
+        "intervals": intervals,
+        "interval": shown,
+        "offer": offer,
+        "version": offer.subscription["version"],
+    }
 
 
 @customer_page
@@ -70,8 +84,14 @@ async def update_page(request: Request, session: SignedIn) -> Response:
             context["plan"] = await service.preview(request.app.state.db, offer, change)
         except PortalError as error:
             context["error"], status = error, error.status_code
-    return render(request, "subscriptions/update.html", context, session=session,
-                  partial="subscriptions/_preview.html", status_code=status)
+    return render(
+        request,
+        "subscriptions/update.html",
+        context,
+        session=session,
+        partial="subscriptions/_preview.html",
+        status_code=status,
+    )
 
 
 @customer_page
@@ -84,39 +104,56 @@ async def confirm_update(request: Request, session: SignedIn) -> Response:
     db = request.app.state.db
     version = str(form.get("version", ""))
     try:
-        plan = await service.apply(db, processor_for(request.app.state.settings, db), offer,
-                                   change, int(version) if version.isdigit() else -1)
+        plan = await service.apply(
+            db,
+            processor_for(request.app.state.settings, db),
+            offer,
+            change,
+            int(version) if version.isdigit() else -1,
+        )
     except (SubscriptionChanged, PaymentDeclined) as error:
         # Two tabs, a double submit, or a declined card: the plan as it is now, and why.
         fresh = await _offer(request, session)
-        return render(request, "subscriptions/update.html", {
-            **_picker(request, fresh), "change": None, "plan": None, "error": error},
-            session=session, status_code=error.status_code)
+        return render(
+            request,
+            "subscriptions/update.html",
+            {**_picker(request, fresh), "change": None, "plan": None, "error": error},
+            session=session,
+            status_code=error.status_code,
+        )
     home = path_for(request, "account:home")
     if plan.change is None:
         return RedirectResponse(home, status_code=303)  # the same plan: nothing to confirm
     if plan.mode == Mode.SCHEDULED:
         return notices.redirect(request, home, Notice.CHANGE_SCHEDULED)
-    return notices.redirect(request, home, Notice.PLAN_CHANGED_AND_PAID if plan.due_now
-                            else Notice.PLAN_CHANGED)
+    return notices.redirect(
+        request, home, Notice.PLAN_CHANGED_AND_PAID if plan.due_now else Notice.PLAN_CHANGED
+    )
 
 
 @customer_page
 async def drop_scheduled_change(request: Request, session: SignedIn) -> Response:
     form = await request.form()
     version = str(form.get("version", ""))
-    await service.keep_current_plan(request.app.state.db, session.customer_id,
-                                    request.path_params["subscription_id"],
-                                    int(version) if version.isdigit() else -1)
-    return notices.redirect(request, path_for(request, "account:home"),
-                            Notice.CURRENT_PLAN_KEPT)
+    await service.keep_current_plan(
+        request.app.state.db,
+        session.customer_id,
+        request.path_params["subscription_id"],
+        int(version) if version.isdigit() else -1,
+    )
+    return notices.redirect(request, path_for(request, "account:home"), Notice.CURRENT_PLAN_KEPT)
 
 
 routes = [
-    Mount("/subscriptions/{subscription_id}", name="subscriptions", routes=[
-        Route("/update", update_page, methods=["GET"], name="update"),
-        Route("/update", confirm_update, methods=["POST"], name="confirm"),
-        Route("/scheduled-change", drop_scheduled_change, methods=["POST"],
-              name="drop_scheduled"),
-    ]),
+    Mount(
+        "/subscriptions/{subscription_id}",
+        name="subscriptions",
+        routes=[
+            Route("/update", update_page, methods=["GET"], name="update"),
+            Route("/update", confirm_update, methods=["POST"], name="confirm"),
+            Route(
+                "/scheduled-change", drop_scheduled_change, methods=["POST"], name="drop_scheduled"
+            ),
+        ],
+    ),
 ]

@@ -38,15 +38,16 @@ MAX_QUANTITY = 10_000
 
 # Why a subscription cannot be changed here, in the customer's words.
 WHY_NOT = {
-    "schedule": N_("This subscription follows a schedule agreed with %(business)s. Contact "
-                   "them to change it."),
+    "schedule": N_(
+        "This subscription follows a schedule agreed with %(business)s. Contact them to change it."
+    ),
     "items": N_("This subscription has several parts. Contact %(business)s to change it."),
     "metered": N_("This subscription is billed by usage. Contact %(business)s to change it."),
-    "send_invoice": N_("This subscription is paid by invoice. Contact %(business)s to change "
-                       "it."),
+    "send_invoice": N_("This subscription is paid by invoice. Contact %(business)s to change it."),
     "status": N_("This subscription can no longer be changed."),
-    "disabled": N_("Plan changes are not available here. Contact %(business)s to change your "
-                   "plan."),
+    "disabled": N_(
+        "Plan changes are not available here. Contact %(business)s to change your plan."
+    ),
 }
 
 
@@ -87,8 +88,9 @@ class Offer:
         raise UpdateNotAllowed()
 
 
-def why_not_changeable(subscription: Row, items: list[Item], update: SubscriptionUpdate
-                       ) -> str | None:
+def why_not_changeable(
+    subscription: Row, items: list[Item], update: SubscriptionUpdate
+) -> str | None:
     if subscription["schedule_id"]:
         return "schedule"
     if len(items) != 1:
@@ -104,8 +106,9 @@ def why_not_changeable(subscription: Row, items: list[Item], update: Subscriptio
     return None
 
 
-async def offer(db: Database, configuration: Configuration, customer_id: str,
-                subscription_id: str) -> Offer:
+async def offer(
+    db: Database, configuration: Configuration, customer_id: str, subscription_id: str
+) -> Offer:
     """Load a subscription for a change; UpdateNotAllowed says why when it cannot change."""
     subscription = await billing_queries.subscription(db, customer_id, subscription_id)
     if subscription is None:
@@ -120,21 +123,34 @@ async def offer(db: Database, configuration: Configuration, customer_id: str,
     prices = await queries.prices_of_products(db, [p.product for p in update.products])
     options = []
     for product in update.products:
-        offered = [p for p in prices if p["product_id"] == product.product
-                   and p["id"] in product.prices and p["currency"] == current.currency]
+        offered = [
+            p
+            for p in prices
+            if p["product_id"] == product.product
+            and p["id"] in product.prices
+            and p["currency"] == current.currency
+        ]
         if "price" not in allowed:
             offered = [p for p in offered if p["id"] == current.price_id]
         if offered:
             quantity = product.adjustable_quantity
-            options.append(Option(
-                product.product, offered[0]["product_name"], offered[0]["product_description"],
-                offered, quantity.minimum, min(quantity.maximum or MAX_QUANTITY, MAX_QUANTITY),
-                quantity.enabled and "quantity" in allowed))
+            options.append(
+                Option(
+                    product.product,
+                    offered[0]["product_name"],
+                    offered[0]["product_description"],
+                    offered,
+                    quantity.minimum,
+                    min(quantity.maximum or MAX_QUANTITY, MAX_QUANTITY),
+                    quantity.enabled and "quantity" in allowed,
+                )
+            )
     return Offer(billing, scheduled, Rules.of(update), options, "promotion_code" in allowed)
 
 
-async def promotion_discount(db: Database, offer: Offer, code: str, price: Row, quantity: int,
-                             now: int) -> Discount:
+async def promotion_discount(
+    db: Database, offer: Offer, code: str, price: Row, quantity: int, now: int
+) -> Discount:
     """Check a promotion code for this change; each failure has its own error."""
     promo = await queries.promotion(db, code.strip().casefold())
     customer_id = offer.subscription["customer_id"]
@@ -143,19 +159,21 @@ async def promotion_discount(db: Database, offer: Offer, code: str, price: Row, 
     code = promo["code"]
     if not promo["active"] or not promo["valid"]:
         raise PromotionCodeInactive(code=code)
-    if ((promo["expires_at"] and promo["expires_at"] <= now)
-            or (promo["redeem_by"] and promo["redeem_by"] <= now)):
+    if (promo["expires_at"] and promo["expires_at"] <= now) or (
+        promo["redeem_by"] and promo["redeem_by"] <= now
+    ):
         raise PromotionCodeExpired(code=code)
-    if ((promo["max_redemptions"] and promo["times_redeemed"] >= promo["max_redemptions"])
-            or (promo["coupon_max_redemptions"]
-                and promo["coupon_times_redeemed"] >= promo["coupon_max_redemptions"])):
+    if (promo["max_redemptions"] and promo["times_redeemed"] >= promo["max_redemptions"]) or (
+        promo["coupon_max_redemptions"]
+        and promo["coupon_times_redeemed"] >= promo["coupon_max_redemptions"]
+    ):
         raise PromotionCodeUsedUp(code=code)
     if promo["first_time_transaction"] and await queries.has_paid(db, customer_id):
         raise PromotionCodeFirstTimeOnly(code=code)
     currency = price["currency"]
-    if ((promo["coupon_currency"] and promo["amount_off"] and promo["coupon_currency"] != currency)
-            or (promo["minimum_amount_currency"]
-                and promo["minimum_amount_currency"] != currency)):
+    if (
+        promo["coupon_currency"] and promo["amount_off"] and promo["coupon_currency"] != currency
+    ) or (promo["minimum_amount_currency"] and promo["minimum_amount_currency"] != currency):
         raise PromotionCodeCurrency(code=code, currency=currency.upper())
     if promo["minimum_amount"] and price["unit_amount"] * quantity < promo["minimum_amount"]:
         raise PromotionCodeMinimum(code=code, amount=Money(promo["minimum_amount"], currency))
@@ -165,10 +183,18 @@ async def promotion_discount(db: Database, offer: Offer, code: str, price: Row, 
     end = None
     if promo["duration"] == "repeating":
         end = money.add_interval(now, "month", promo["duration_in_months"])
-    return Discount(new_id("di"), Coupon(promo["coupon_id"], promo["percent_off"],
-                                         promo["amount_off"], products),
-                    promo["duration"], promo["duration_in_months"], now, end, promo["code"],
-                    promo["coupon_name"], promo["coupon_currency"], promo["id"])
+    return Discount(
+        new_id("di"),
+        Coupon(promo["coupon_id"], promo["percent_off"], promo["amount_off"], products),
+        promo["duration"],
+        promo["duration_in_months"],
+        now,
+        end,
+        promo["code"],
+        promo["coupon_name"],
+        promo["coupon_currency"],
+        promo["id"],
+    )
 
 
 PREVIEW_VALID_FOR = 3600
@@ -207,16 +233,22 @@ async def preview(db: Database, offer: Offer, request: Request) -> Plan:
     if request.promotion_code.strip():
         if not offer.allow_promotion_code:
             raise UpdateNotAllowed()
-        discount = await promotion_discount(db, offer, request.promotion_code, price,
-                                            quantity, now)
-    item = Item.of({**price, "price_id": price["id"]}, quantity=quantity,
-                   item_id=current.item_id)
-    return plan_change(offer.billing, offer.scheduled, offer.rules, item, discount,
-                       version=int(offer.subscription["version"]), now=now)
+        discount = await promotion_discount(db, offer, request.promotion_code, price, quantity, now)
+    item = Item.of({**price, "price_id": price["id"]}, quantity=quantity, item_id=current.item_id)
+    return plan_change(
+        offer.billing,
+        offer.scheduled,
+        offer.rules,
+        item,
+        discount,
+        version=int(offer.subscription["version"]),
+        now=now,
+    )
 
 
-async def apply(db: Database, processor: PaymentProcessor, offer: Offer, request: Request,
-                version: int) -> Plan:
+async def apply(
+    db: Database, processor: PaymentProcessor, offer: Offer, request: Request, version: int
+) -> Plan:
     """Make the change exactly as previewed. A change with nothing to pay now is written in
     one transaction. One with something to pay is written only once its payment succeeds:
     its draft invoice carries it, and a declined payment (PaymentDeclined) leaves the
@@ -230,7 +262,8 @@ async def apply(db: Database, processor: PaymentProcessor, offer: Offer, request
             return plan
         sub = offer.subscription
         if change.discount is not None and not await billing_queries.redeem(
-                db, str(change.discount.promotion_code_id), change.discount.coupon_id):
+            db, str(change.discount.promotion_code_id), change.discount.coupon_id
+        ):
             raise PromotionCodeUsedUp(code=request.promotion_code.strip())
         if plan.now is None or not plan.now.amount_due:
             await changes.write(db, change)
@@ -238,35 +271,49 @@ async def apply(db: Database, processor: PaymentProcessor, offer: Offer, request
                 await _invoice_now(db, plan, change)
             return plan
         # Taken now, so that a second tab or a double submit waits for this payment.
-        if not await billing_queries.bump_version(db, sub["customer_id"], sub["id"],
-                                                  version, {}):
+        if not await billing_queries.bump_version(db, sub["customer_id"], sub["id"], version, {}):
             raise SubscriptionChanged()
         draft = await _invoice_now(db, plan, change.reserved())
     await collection.pay_for_change(db, processor, sub["customer_id"], draft.id)
     return plan
 
 
-async def keep_current_plan(db: Database, customer_id: str, subscription_id: str,
-                            version: int) -> None:
+async def keep_current_plan(
+    db: Database, customer_id: str, subscription_id: str, version: int
+) -> None:
     """Drop the change scheduled for the period end."""
     async with db.transaction():
         sub = await billing_queries.subscription(db, customer_id, subscription_id)
         if sub is None:
             raise SubscriptionNotFound()
-        await changes.write(db, changes.Change(
-            customer_id=customer_id, subscription_id=subscription_id, version=version,
-            at=clock.timestamp(), values={"pending_update": None},
-            previous={"pending_update": sub["pending_update"]}))
+        await changes.write(
+            db,
+            changes.Change(
+                customer_id=customer_id,
+                subscription_id=subscription_id,
+                version=version,
+                at=clock.timestamp(),
+                values={"pending_update": None},
+                previous={"pending_update": sub["pending_update"]},
+            ),
+        )
 
 
-async def _invoice_now(db: Database, plan: Plan, change: changes.Change,
-                       ) -> invoices.Written:
+async def _invoice_now(
+    db: Database,
+    plan: Plan,
+    change: changes.Change,
+) -> invoices.Written:
     assert plan.now is not None
     paid_later = plan.now.amount_due > 0
     return await invoices.write(
-        db, plan.now, customer_id=change.customer_id, subscription_id=change.subscription_id,
-        billing_reason="subscription_update", period_start=plan.at,
+        db,
+        plan.now,
+        customer_id=change.customer_id,
+        subscription_id=change.subscription_id,
+        billing_reason="subscription_update",
+        period_start=plan.at,
         period_end=plan.period_end,
         discount_id=plan.discount_now.id if plan.discount_now else None,
-        change_on_payment=change.to_json() if paid_later else None)
-
+        change_on_payment=change.to_json() if paid_later else None,
+    )

@@ -19,8 +19,7 @@ def id_column() -> Column[str]:
     return Column("id", String(64), primary_key=True)
 
 
-def ref(name: str, target: str, *, nullable: bool = False, cascade: bool = False
-        ) -> Column[str]:
+def ref(name: str, target: str, *, nullable: bool = False, cascade: bool = False) -> Column[str]:
     return Column(
         name,
         String(64),

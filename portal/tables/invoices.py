@@ -52,8 +52,9 @@ invoices = Table(
     livemode(),
     created(),
     # A renewal happens once per subscription and period, whatever the number of workers.
-    UniqueConstraint("subscription_id", "period_start", "billing_reason",
-                     name="uq_invoices_subscription_period"),
+    UniqueConstraint(
+        "subscription_id", "period_start", "billing_reason", name="uq_invoices_subscription_period"
+    ),
     # Invoice history is read newest first per customer, by cursor.
     Index("ix_invoices_customer_created", "customer_id", "created", "id"),
 )

@@ -63,8 +63,9 @@ login_codes = Table(
     Column("expires_at", BigInteger, nullable=False),
     Column("consumed_at", BigInteger),
     created(),
-    Index("ix_login_codes_browser", "email_normalized", "configuration_id", "browser_hash",
-          "created"),
+    Index(
+        "ix_login_codes_browser", "email_normalized", "configuration_id", "browser_hash", "created"
+    ),
 )
 
 throttles = Table(

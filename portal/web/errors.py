@@ -23,7 +23,9 @@ from portal.templating import render
 log = logging.getLogger("portal")
 
 _BY_STATUS: dict[int, type[PortalError]] = {
-    404: NotFound, 405: MethodNotAllowed, 413: RequestTooLarge,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: RequestTooLarge,
 }
 API_PREFIX = "/v1/"
 
@@ -44,31 +46,47 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     if not request.url.path.startswith(API_PREFIX):
         try:
             db = request.app.state.db
-            configuration = await (configurations.by_id(db, error.configuration_id)
-                                   if error.configuration_id else configurations.default(db))
+            configuration = await (
+                configurations.by_id(db, error.configuration_id)
+                if error.configuration_id
+                else configurations.default(db)
+            )
         except Exception:  # the database is what failed: the page shows without branding
             configuration = None
     return error_response(request, error, configuration=configuration)
 
 
-def error_response(request: Request, error: PortalError, *, session: SignedIn | None = None,
-                   configuration: Configuration | None = None) -> Response:
+def error_response(
+    request: Request,
+    error: PortalError,
+    *,
+    session: SignedIn | None = None,
+    configuration: Configuration | None = None,
+) -> Response:
     # Every refusal carries the security headers, also those that leave before or past the
     # request guard (server errors go out through Starlette's outermost middleware).
     headers = security_headers(request.scope, https=request.app.state.settings.https)
     title, message = i18n.error_text(error)
     if request.url.path.startswith(API_PREFIX):
-        return JSONResponse({"error": {"type": _api_type(error), "code": error.code,
-                                       "message": message}},
-                            status_code=error.status_code, headers=headers)
+        return JSONResponse(
+            {"error": {"type": _api_type(error), "code": error.code, "message": message}},
+            status_code=error.status_code,
+            headers=headers,
+        )
     htmx = request.headers.get("hx-request") == "true"
     if htmx:
         # An alert in the page's live region rather than a swap of the target.
         headers.update({"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"})
-    return render(request, "errors/_alert.html" if htmx else "errors/error.html",
-                  {"error": error, "title": title, "message": message},
-                  session=session, configuration=configuration, return_url=error.return_url,
-                  status_code=error.status_code, headers=headers)
+    return render(
+        request,
+        "errors/_alert.html" if htmx else "errors/error.html",
+        {"error": error, "title": title, "message": message},
+        session=session,
+        configuration=configuration,
+        return_url=error.return_url,
+        status_code=error.status_code,
+        headers=headers,
+    )
 
 
 def _api_type(error: PortalError) -> str:

@@ -22,8 +22,7 @@ async def csrf_token(client: AsyncClient, url: str) -> str:
     return str(field.attributes["value"])
 
 
-async def post_form(client: AsyncClient, form_page: str, action: str,
-                    **fields: str) -> Response:
+async def post_form(client: AsyncClient, form_page: str, action: str, **fields: str) -> Response:
     token = await csrf_token(client, form_page)
     return await client.post(action, data={"csrftoken": token, **fields})
 
@@ -34,12 +33,13 @@ async def ask_for_code(client: AsyncClient, link: str, email: str) -> Response:
 
 async def last_mail(db: Database) -> dict[str, object] | None:
     return await db.fetch_one(
-        select(outbox_emails).order_by(outbox_emails.c.created.desc(),
-                                       outbox_emails.c.id.desc()).limit(1))
+        select(outbox_emails)
+        .order_by(outbox_emails.c.created.desc(), outbox_emails.c.id.desc())
+        .limit(1)
+    )
 
 
-async def code_mail(client: AsyncClient, db: Database, link: str, email: str
-                    ) -> dict[str, object]:
+async def code_mail(client: AsyncClient, db: Database, link: str, email: str) -> dict[str, object]:
     """Ask for a code and return the mail that carries it."""
     before = await _mail_ids(db)
     await ask_for_code(client, link, email)
@@ -47,7 +47,7 @@ async def code_mail(client: AsyncClient, db: Database, link: str, email: str
 
 
 async def resend(client: AsyncClient, db: Database, link: str) -> dict[str, object]:
-    """"Send a new code" on the code page; returns the new mail."""
+    """ "Send a new code" on the code page; returns the new mail."""
     before = await _mail_ids(db)
     response = await post_form(client, f"/p/login/{link}/code", f"/p/login/{link}/resend")
     assert response.status_code == 303, response.text
@@ -60,15 +60,17 @@ async def _mail_ids(db: Database) -> set[object]:
 
 async def _new_mail(db: Database, before: set[object]) -> dict[str, object]:
     # Not the newest by time: with the clock stopped, several mails share a second.
-    new = [row for row in await db.fetch_all(select(outbox_emails))
-           if row["id"] not in before]
+    new = [row for row in await db.fetch_all(select(outbox_emails)) if row["id"] not in before]
     assert len(new) == 1, new
     return new[0]
 
 
 async def mails_to(db: Database, address: str) -> list[dict[str, object]]:
-    return await db.fetch_all(select(outbox_emails).where(outbox_emails.c.to_address == address)
-                              .order_by(outbox_emails.c.created, outbox_emails.c.id))
+    return await db.fetch_all(
+        select(outbox_emails)
+        .where(outbox_emails.c.to_address == address)
+        .order_by(outbox_emails.c.created, outbox_emails.c.id)
+    )
 
 
 def code_in(body: str) -> str:

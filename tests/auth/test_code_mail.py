@@ -34,14 +34,14 @@ async def wait_for(condition: object, seconds: float = 10) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_smtp_down_then_up_delivers_once(settings: Settings,
-                                               smtp_server: SmtpServer) -> None:
+async def test_smtp_down_then_up_delivers_once(settings: Settings, smtp_server: SmtpServer) -> None:
     smtp_server.stop()
     async with serving(settings, smtp_url=smtp_server.url) as (app, client):
         db: Database = app.state.db
         data = await factories.customer_with_plan(db, email="ines@example.com")
-        response = await ask_for_code(client, data["configuration"]["login_page"]["link_id"],
-                                      "ines@example.com")
+        response = await ask_for_code(
+            client, data["configuration"]["login_page"]["link_id"], "ines@example.com"
+        )
         assert response.status_code == 303  # the customer sees the usual page
         page = await client.get(response.headers["location"])
         assert page.status_code == 200
@@ -67,8 +67,9 @@ async def test_smtp_down_then_up_delivers_once(settings: Settings,
         assert code_in(body) == code_in(str(queued["body_text"]))
 
 
-def test_the_worker_sends_what_is_queued(tmp_path: Path, sqlite_template: Path,
-                                         smtp_server: SmtpServer) -> None:
+def test_the_worker_sends_what_is_queued(
+    tmp_path: Path, sqlite_template: Path, smtp_server: SmtpServer
+) -> None:
     database = tmp_path / "worker.sqlite3"
     database.write_bytes(sqlite_template.read_bytes())
     url = f"sqlite:///{database}"
@@ -76,15 +77,24 @@ def test_the_worker_sends_what_is_queued(tmp_path: Path, sqlite_template: Path,
     async def queue() -> None:
         db = Database(url)
         await db.connect()
-        await mail.queue(db, to="ops@example.com", template="test", locale="en",
-                         context={"business_name": "Tessellate"}, test_mode=True)
+        await mail.queue(
+            db,
+            to="ops@example.com",
+            template="test",
+            locale="en",
+            context={"business_name": "Tessellate"},
+            test_mode=True,
+        )
         await db.disconnect()
 
     asyncio.run(queue())
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET,
-           "SMTP_URL": smtp_server.url}
-    worker = subprocess.Popen([sys.executable, "-m", "portal", "worker", "--interval", "0.2"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "SMTP_URL": smtp_server.url}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "portal", "worker", "--interval", "0.2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         for _ in range(100):
             if smtp_server.inbox.messages:
@@ -103,8 +113,9 @@ async def test_a_code_still_queued_when_it_expires_is_never_sent(
     async with serving(settings, smtp_url=smtp_server.url) as (app, client):
         db: Database = app.state.db
         data = await factories.customer_with_plan(db, email="ines@example.com")
-        await ask_for_code(client, data["configuration"]["login_page"]["link_id"],
-                           "ines@example.com")
+        await ask_for_code(
+            client, data["configuration"]["login_page"]["link_id"], "ines@example.com"
+        )
         await wait_for_attempt(db)
         smtp_server.start()
         clock.advance(codes.CODE_LIFETIME)
@@ -118,11 +129,11 @@ async def test_a_code_still_queued_when_it_expires_is_never_sent(
         assert row["to_address"] == "ines@example.com" and row["template"] == "login_code"
 
 
-async def test_a_sent_code_is_not_kept(settings: Settings, smtp_server: SmtpServer,
-                                       client: httpx.AsyncClient, db: Database) -> None:
+async def test_a_sent_code_is_not_kept(
+    settings: Settings, smtp_server: SmtpServer, client: httpx.AsyncClient, db: Database
+) -> None:
     data = await factories.customer_with_plan(db, email="ines@example.com")
-    await ask_for_code(client, data["configuration"]["login_page"]["link_id"],
-                       "ines@example.com")
+    await ask_for_code(client, data["configuration"]["login_page"]["link_id"], "ines@example.com")
     assert await mail.send_due(db, replace(settings, smtp_url=smtp_server.url)) == 1
     [message] = smtp_server.inbox.messages
     code = code_in(message.get_body(("plain",)).get_content())  # type: ignore[attr-defined]
@@ -140,8 +151,9 @@ async def test_without_smtp_the_mailbox_shows_codes_while_they_work(
     async with serving(settings) as (app, client):  # no SMTP_URL: make demo
         db: Database = app.state.db
         data = await factories.customer_with_plan(db, email="ines@example.com")
-        await ask_for_code(client, data["configuration"]["login_page"]["link_id"],
-                           "ines@example.com")
+        await ask_for_code(
+            client, data["configuration"]["login_page"]["link_id"], "ines@example.com"
+        )
         [row] = await db.fetch_all(outbox.select())
         code = code_in(str(row["body_text"]))
         await asyncio.sleep(0.2)
@@ -179,18 +191,20 @@ async def test_the_code_page_says_when_mail_cannot_be_sent(
         db: Database = app.state.db
         data = await factories.customer_with_plan(db, email="ines@example.com")
         link = data["configuration"]["login_page"]["link_id"]
+
         async def code_page(email: str) -> tuple[int, str]:
             client.cookies.clear()
             asked = await ask_for_code(client, link, email)
             await wait_for_attempt(db)
             page = await client.get(asked.headers["location"])
             return page.status_code, re.sub(
-                r'(value|nonce)="[^"]+"|"x-csrftoken": "[^"]+"', "…",
-                page.text.replace(email, "EMAIL"))
+                r'(value|nonce)="[^"]+"|"x-csrftoken": "[^"]+"',
+                "…",
+                page.text.replace(email, "EMAIL"),
+            )
 
         async def try_again() -> httpx.Response:
-            return await post_form(client, f"/p/login/{link}/code",
-                                   f"/p/login/{link}/retry")
+            return await post_form(client, f"/p/login/{link}/code", f"/p/login/{link}/retry")
 
         known = await code_page("ines@example.com")
         assert "could not be sent" in known[1]
@@ -200,7 +214,9 @@ async def test_the_code_page_says_when_mail_cannot_be_sent(
         await ask_for_code(client, link, "ines@example.com")
         customer = await try_again()
         assert (stranger.status_code, stranger.headers["location"]) == (
-            customer.status_code, customer.headers["location"])
+            customer.status_code,
+            customer.headers["location"],
+        )
         assert "could not be sent" in (await client.get(customer.headers["location"])).text
         # The server is back: "try again" sends at once, not after the back-off.
         smtp_server.start()
@@ -216,8 +232,9 @@ async def test_the_code_page_says_when_mail_cannot_be_sent(
 class RefusingInbox(Inbox):
     """A server that knows its mailboxes: refuses mail to one address at RCPT."""
 
-    async def handle_RCPT(self, server: object, session: object, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: object, session: object, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
         if address == "ines@example.com":
             return "550 5.1.1 No such mailbox"
         envelope.rcpt_tos.append(address)

@@ -49,8 +49,9 @@ async def test_a_look_alike_gets_no_code_for_the_customer(
     client: AsyncClient, db: Database, on_file: str, typed: str
 ) -> None:
     config = factories.configuration()
-    await factories.seed(db, portal_configurations=[config],
-                         customers=[factories.customer(email=on_file)])
+    await factories.seed(
+        db, portal_configurations=[config], customers=[factories.customer(email=on_file)]
+    )
     response = await ask_for_code(client, config["login_page"]["link_id"], typed)
     assert response.status_code == 303
     assert await last_mail(db) is None
@@ -70,8 +71,11 @@ def test_the_migration_recomputes_stored_forms(database_url: str) -> None:
     """0002 replaces the case-folded forms 0001 stored with the new ones."""
     rows: list[dict[str, Any]] = [
         {"id": "cus_merged", "email": "ana@straße.de", "email_normalized": "ana@strasse.de"},
-        {"id": "cus_kelvin", "email": "\u212aim@example.com",
-         "email_normalized": "kim@example.com"},
+        {
+            "id": "cus_kelvin",
+            "email": "\u212aim@example.com",
+            "email_normalized": "kim@example.com",
+        },
         {"id": "cus_plain", "email": "Ana@Example.com", "email_normalized": "ana@example.com"},
     ]
 
@@ -84,9 +88,19 @@ def test_the_migration_recomputes_stored_forms(database_url: str) -> None:
             await db.disconnect()
 
     async def insert(db: Database) -> None:
-        await db.execute_many(customers.insert(), [
-            {**row, "balance": 0, "metadata": {}, "livemode": False,
-             "created": clock.timestamp()} for row in rows])
+        await db.execute_many(
+            customers.insert(),
+            [
+                {
+                    **row,
+                    "balance": 0,
+                    "metadata": {},
+                    "livemode": False,
+                    "created": clock.timestamp(),
+                }
+                for row in rows
+            ],
+        )
 
     async def stored(db: Database) -> dict[str, str]:
         found = await db.fetch_all(select(customers.c.id, customers.c.email_normalized))

@@ -54,6 +54,7 @@ def link(shop: dict[str, Any]) -> str:
 async def browser(app: Starlette) -> AsyncIterator[Browser]:
     """Another browser (its own cookies) at an IP address of its own."""
     async with AsyncExitStack() as stack:
+
         def open_browser(ip: str) -> AsyncClient:
             transport = httpx.ASGITransport(app=app, client=(ip, 40000))
             client = AsyncClient(transport=transport, base_url=BASE_URL)
@@ -70,8 +71,7 @@ def other_than(code: str) -> str:
 
 
 async def wrong_tries(client: AsyncClient, link: str, code: str, count: int) -> list[int]:
-    return [(await enter_code(client, link, other_than(code))).status_code
-            for _ in range(count)]
+    return [(await enter_code(client, link, other_than(code))).status_code for _ in range(count)]
 
 
 async def guess(client: AsyncClient, db: Database, link: str, count: int) -> None:
@@ -93,8 +93,7 @@ async def attack(browser: Browser, db: Database, link: str, *, guesses: int) -> 
     for ip in ("198.51.100.7", "203.0.113.9"):
         await guess(browser(ip), db, link, min(left, per_ip))
         left -= min(left, per_ip)
-    counted = await Throttle(db, SECRET).current("wrong-tries", VICTIM,
-                                                         codes.WRONG_TRIES_WINDOW)
+    counted = await Throttle(db, SECRET).current("wrong-tries", VICTIM, codes.WRONG_TRIES_WINDOW)
     assert left == 0 and counted == guesses
 
 
@@ -140,8 +139,9 @@ class TestTheOwnerIsNeverKeptOut:
         asked = await ask_for_code(client, link, VICTIM)
         page = await client.get(asked.headers["location"])
         assert page.status_code == 200
-        assert "sign-in link in the most recent email" in html(page).css_first(
-            "[role=status]").text()
+        assert (
+            "sign-in link in the most recent email" in html(page).css_first("[role=status]").text()
+        )
         assert len(await mails_to(db, ON_FILE)) == limit  # no sixth mail
         newest = await last_mail(db)
         assert newest is not None
@@ -163,8 +163,7 @@ class TestTheOwnerIsNeverKeptOut:
         # Even the owner's code itself does nothing in another browser.
         assert (await enter_code(attacker, link, code)).status_code == 400
         assert await wrong_tries(attacker, link, code, codes.CODE_TRIES) == [400] * 5
-        owners = await db.fetch_one(select(login_codes).order_by(login_codes.c.created)
-                                    .limit(1))
+        owners = await db.fetch_one(select(login_codes).order_by(login_codes.c.created).limit(1))
         assert owners is not None and owners["attempts"] == 0 and owners["consumed_at"] is None
         assert (await enter_code(client, link, code)).status_code == 303
 
@@ -213,11 +212,11 @@ class TestGuessingIsBounded:
     ) -> None:
         mail = await code_mail(client, db, link, VICTIM)
         await guess(browser("198.51.100.7"), db, link, T - 1)
-        assert (await enter_code(client, link, code_in(str(mail["body_text"])))).status_code \
-            == 303
+        assert (await enter_code(client, link, code_in(str(mail["body_text"])))).status_code == 303
 
-    async def test_the_count_is_per_day(self, client: AsyncClient, db: Database, link: str,
-                                        browser: Browser) -> None:
+    async def test_the_count_is_per_day(
+        self, client: AsyncClient, db: Database, link: str, browser: Browser
+    ) -> None:
         clock.freeze()
         await guess(browser("198.51.100.7"), db, link, T)
         assert len(code_in(str((await code_mail(client, db, link, VICTIM))["body_text"]))) == 11
@@ -232,8 +231,9 @@ class TestGuessingIsBounded:
         await attack(browser, db, link, guesses=T)
         mail = await code_mail(client, db, link, VICTIM)
         code = code_in(str(mail["body_text"]))
-        assert (await enter_code(client, link, " " + code.replace(" ", "") + " ")).status_code \
-            == 303
+        assert (
+            await enter_code(client, link, " " + code.replace(" ", "") + " ")
+        ).status_code == 303
 
     async def test_strangers_addresses_get_the_same_pages(
         self, db: Database, link: str, browser: Browser, monkeypatch: pytest.MonkeyPatch
@@ -241,6 +241,7 @@ class TestGuessingIsBounded:
         """Wrong tries are counted for every address, so the pages say nothing about who is a
         customer."""
         monkeypatch.setattr(codes, "new_code", lambda digits: "1" * digits)  # never 000000
+
         async def pages(email: str, ip: str) -> list[tuple[int, str]]:
             seen = []
             client = browser(ip)
@@ -248,14 +249,13 @@ class TestGuessingIsBounded:
             for _ in range(T // codes.CODE_TRIES):
                 for _ in range(codes.CODE_TRIES):
                     wrong = await enter_code(client, link, "000000")
-                    seen.append((wrong.status_code,
-                                 html(wrong).css_first("[role=alert]").text()))
+                    seen.append((wrong.status_code, html(wrong).css_first("[role=alert]").text()))
                 clock.advance(codes.RESEND_INTERVAL + 1)
-                asked = await post_form(client, f"/p/login/{link}/code",
-                                        f"/p/login/{link}/resend")
+                asked = await post_form(client, f"/p/login/{link}/code", f"/p/login/{link}/resend")
             page = await client.get(asked.headers["location"])
-            seen.append((page.status_code,
-                         html(page).css_first("main p").text().replace(email, "EMAIL")))
+            seen.append(
+                (page.status_code, html(page).css_first("main p").text().replace(email, "EMAIL"))
+            )
             refused = await enter_code(client, link, "000000")
             seen.append((refused.status_code, html(refused).css_first("[role=alert]").text()))
             return seen
@@ -280,8 +280,7 @@ class TestAskingAgain:
         assert html(page).maybe("input#code") is not None
         assert len(await mails_to(db, ON_FILE)) == 1
         # The notice is shown once.
-        assert html(await client.get(f"/p/login/{link}/code")).maybe("[role=status]") \
-            is None
+        assert html(await client.get(f"/p/login/{link}/code")).maybe("[role=status]") is None
 
     async def test_another_address_within_the_minute_gets_its_code(
         self, client: AsyncClient, db: Database, link: str
@@ -311,8 +310,7 @@ class TestAskingAgain:
         assert len(await mails_to(db, ON_FILE)) == limit
         clock.advance(window)
         mail = await resend(client, db, link)
-        assert (await enter_code(client, link, code_in(str(mail["body_text"])))).status_code \
-            == 303
+        assert (await enter_code(client, link, code_in(str(mail["body_text"])))).status_code == 303
 
     async def test_a_stranger_capped_sees_the_same(
         self, db: Database, link: str, browser: Browser
@@ -324,8 +322,11 @@ class TestAskingAgain:
             asked = await ask_for_code(client, link, email)
             page = await client.get(asked.headers["location"])
             # Per-request values (nonce, CSRF token) aside, the page is the same.
-            return re.sub(r'(value|nonce)="[^"]+"|"x-csrftoken": "[^"]+"', "…",
-                          page.text.replace(email, "EMAIL"))
+            return re.sub(
+                r'(value|nonce)="[^"]+"|"x-csrftoken": "[^"]+"',
+                "…",
+                page.text.replace(email, "EMAIL"),
+            )
 
         known = await capped_page(VICTIM)
         assert "works on any device" in known

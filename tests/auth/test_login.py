@@ -71,8 +71,11 @@ class TestSignIn:
         assert str(mail["body_text"]).count("http://portal.test/p/login/") == 1
 
     async def test_codes_never_reach_the_logs(
-        self, client: AsyncClient, db: Database, shop: dict[str, Any],
-        caplog: pytest.LogCaptureFixture
+        self,
+        client: AsyncClient,
+        db: Database,
+        shop: dict[str, Any],
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
         caplog.set_level(logging.DEBUG)
         mail = await code_mail(client, db, link_of(shop), "ana.lopez@example.com")
@@ -84,8 +87,9 @@ class TestSignIn:
         self, client: AsyncClient, db: Database, shop: dict[str, Any]
     ) -> None:
         link = link_of(shop)
-        response = await post_form(client, f"/p/login/{link}", f"/p/login/{link}",
-                                   email="not-an-address")
+        response = await post_form(
+            client, f"/p/login/{link}", f"/p/login/{link}", email="not-an-address"
+        )
         assert response.status_code == 400
         page = html(response)
         assert page.maybe("[role=alert]") is not None
@@ -101,27 +105,32 @@ class TestWhichCustomer:
         prod = factories.product()
         price = factories.price(prod["id"])
         now = clock.timestamp()
-        old_live = factories.customer(email="Sam@example.com", name="Old live",
-                                      created=now - 300)
-        newest_dead = factories.customer(email="sam@EXAMPLE.com", name="Newest canceled",
-                                         created=now - 100)
-        middle_live = factories.customer(email="sam@example.com", name="Middle live",
-                                         created=now - 200)
+        old_live = factories.customer(email="Sam@example.com", name="Old live", created=now - 300)
+        newest_dead = factories.customer(
+            email="sam@EXAMPLE.com", name="Newest canceled", created=now - 100
+        )
+        middle_live = factories.customer(
+            email="sam@example.com", name="Middle live", created=now - 200
+        )
         subs = [
             factories.subscription(old_live["id"], price["id"]),
             factories.subscription(middle_live["id"], price["id"], status="past_due"),
-            factories.subscription(newest_dead["id"], price["id"], status="canceled",
-                                   canceled_at=now - 50),
+            factories.subscription(
+                newest_dead["id"], price["id"], status="canceled", canceled_at=now - 50
+            ),
         ]
-        await factories.seed(db, portal_configurations=[config], products=[prod],
-                             prices=[price], customers=[old_live, newest_dead, middle_live],
-                             subscriptions=subs)
+        await factories.seed(
+            db,
+            portal_configurations=[config],
+            products=[prod],
+            prices=[price],
+            customers=[old_live, newest_dead, middle_live],
+            subscriptions=subs,
+        )
         home = await sign_in(client, db, config["login_page"]["link_id"], "SAM@example.com")
         assert "Middle live" in html(home).css_first("main .muted").text()
 
-    async def test_without_live_subscriptions_the_newest_customer_wins(
-        self, db: Database
-    ) -> None:
+    async def test_without_live_subscriptions_the_newest_customer_wins(self, db: Database) -> None:
         now = clock.timestamp()
         older = factories.customer(email="kim@example.com", created=now - 100)
         newer = factories.customer(email="KIM@example.com", created=now - 10)
@@ -160,8 +169,9 @@ class TestCodeRules:
             assert (await enter_code(client, link, wrong)).status_code == 400
         assert (await enter_code(client, link, code)).status_code == 400
 
-    async def test_single_use(self, client: AsyncClient, db: Database,
-                              shop: dict[str, Any]) -> None:
+    async def test_single_use(
+        self, client: AsyncClient, db: Database, shop: dict[str, Any]
+    ) -> None:
         link = link_of(shop)
         mail = await code_mail(client, db, link, "ana.lopez@example.com")
         code = code_in(str(mail["body_text"]))
@@ -198,13 +208,17 @@ class TestCodeRules:
         from tests.auth.helpers import csrf_token
 
         token = await csrf_token(client, f"/p/login/{link}/code")
-        responses = await asyncio.gather(*(
-            client.post(f"/p/login/{link}/code", data={"csrftoken": token, "code": code})
-            for _ in range(4)))
+        responses = await asyncio.gather(
+            *(
+                client.post(f"/p/login/{link}/code", data={"csrftoken": token, "code": code})
+                for _ in range(4)
+            )
+        )
         assert sorted(r.status_code for r in responses) == [303, 400, 400, 400]
         from sqlalchemy import func, select
 
         from portal.tables import portal_sessions
+
         assert await db.fetch_val(select(func.count()).select_from(portal_sessions)) == 1
 
     async def test_a_hundred_failures_lock_nobody_out(
@@ -216,8 +230,7 @@ class TestCodeRules:
         mail = await code_mail(client, db, link, "ana.lopez@example.com")
         throttle = Throttle(db, app.state.settings.secret_key)
         for _ in range(100):
-            await throttle.hit("wrong-tries", "ana.lopez@example.com",
-                               codes.WRONG_TRIES_WINDOW)
+            await throttle.hit("wrong-tries", "ana.lopez@example.com", codes.WRONG_TRIES_WINDOW)
         response = await enter_code(client, link, code_in(str(mail["body_text"])))
         assert response.status_code == 400
         clock.advance(61)
@@ -247,19 +260,22 @@ class TestNoEnumeration:
         async def attempt(email: str) -> tuple[int, list[str], str]:
             client.cookies.clear()
             response = await ask_for_code(client, link, email)
-            cookies = sorted(re.sub(r"=[^;]*;", "=…;", c)
-                             for c in response.headers.get_list("set-cookie"))
+            cookies = sorted(
+                re.sub(r"=[^;]*;", "=…;", c) for c in response.headers.get_list("set-cookie")
+            )
             page = await client.get(response.headers["location"])
             # Per-request values (nonce, CSRF token) aside, the page is the same.
-            body = re.sub(r'(value|nonce)="[^"]+"|"x-csrftoken": "[^"]+"', "…",
-                          page.text.replace(email, "EMAIL"))
+            body = re.sub(
+                r'(value|nonce)="[^"]+"|"x-csrftoken": "[^"]+"',
+                "…",
+                page.text.replace(email, "EMAIL"),
+            )
             return response.status_code, cookies, body
 
         known = await attempt("ana.lopez@example.com")
         unknown = await attempt("nobody.here@example.com")
         assert known == unknown
         assert len(await mails_to(db, "nobody.here@example.com")) == 0
-
 
     async def test_the_same_statements_run_for_customers_and_strangers(
         self, client: AsyncClient, db: Database, shop: dict[str, Any]
@@ -271,8 +287,7 @@ class TestNoEnumeration:
             client.cookies.clear()
             token = await csrf_token(client, f"/p/login/{link}")
             before = db.query_count
-            asked = await client.post(f"/p/login/{link}", data={"csrftoken": token,
-                                                                 "email": email})
+            asked = await client.post(f"/p/login/{link}", data={"csrftoken": token, "email": email})
             requested = db.query_count - before
             assert asked.status_code == 303
             mail = await last_mail(db)
@@ -280,8 +295,9 @@ class TestNoEnumeration:
             wrong = f"{(int(code) + 1) % 10**6:06d}"
             token = await csrf_token(client, f"/p/login/{link}/code")
             before = db.query_count
-            checked = await client.post(f"/p/login/{link}/code", data={"csrftoken": token,
-                                                                       "code": wrong})
+            checked = await client.post(
+                f"/p/login/{link}/code", data={"csrftoken": token, "code": wrong}
+            )
             assert checked.status_code == 400
             return requested, db.query_count - before
 

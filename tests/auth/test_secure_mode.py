@@ -37,17 +37,27 @@ async def secure(db: Database) -> dict[str, Any]:
     other["login_page"] = {**other["login_page"], "secure_mode": True}
     await factories.seed(db, portal_configurations=[config, other])
     return {
-        "link": config["login_page"]["link_id"], "id": config["id"],
+        "link": config["login_page"]["link_id"],
+        "id": config["id"],
         "secret": await configurations.secure_mode_secret(db, config["id"]),
         "other_id": other["id"],
         "other_secret": await configurations.secure_mode_secret(db, other["id"]),
     }
 
 
-def signed(secure: dict[str, Any], email: str = "zoe@example.com", *,
-           configuration_id: str | None = None, secret: str | None = None) -> str:
-    url = readme_example()(f"http://portal.test/p/login/{secure['link']}",
-                           configuration_id or secure["id"], secret or secure["secret"], email)
+def signed(
+    secure: dict[str, Any],
+    email: str = "zoe@example.com",
+    *,
+    configuration_id: str | None = None,
+    secret: str | None = None,
+) -> str:
+    url = readme_example()(
+        f"http://portal.test/p/login/{secure['link']}",
+        configuration_id or secure["id"],
+        secret or secure["secret"],
+        email,
+    )
     return str(url).removeprefix("http://portal.test")
 
 
@@ -70,15 +80,17 @@ class TestSecureMode:
         assert "zoe@example.com" in html(page).css_first("main").text()
         token = await csrf_token(client, f"/p/login/{secure['link']}")
         # Whatever the form says, the signed email is the one used.
-        sent = await client.post(f"/p/login/{secure['link']}",
-                                 data={"csrftoken": token, "email": "mallory@example.com"})
+        sent = await client.post(
+            f"/p/login/{secure['link']}", data={"csrftoken": token, "email": "mallory@example.com"}
+        )
         assert sent.status_code == 303
         mail = await last_mail(db)
         assert mail is not None and mail["to_address"] == "zoe@example.com"
 
     @pytest.mark.parametrize("change", ["email", "timestamp", "signature", "unsigned"])
-    async def test_tampering_is_refused(self, client: AsyncClient, secure: dict[str, Any],
-                                        change: str) -> None:
+    async def test_tampering_is_refused(
+        self, client: AsyncClient, secure: dict[str, Any], change: str
+    ) -> None:
         url = signed(secure)
         query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
         if change == "email":
@@ -97,8 +109,10 @@ class TestSecureMode:
     async def test_another_configurations_signature_is_refused(
         self, client: AsyncClient, secure: dict[str, Any]
     ) -> None:
-        for configuration_id, secret in [(secure["other_id"], secure["other_secret"]),
-                                         (secure["id"], secure["other_secret"])]:
+        for configuration_id, secret in [
+            (secure["other_id"], secure["other_secret"]),
+            (secure["id"], secure["other_secret"]),
+        ]:
             url = signed(secure, configuration_id=configuration_id, secret=secret)
             assert (await client.get(url)).status_code == 403
 
@@ -113,7 +127,8 @@ class TestSecureMode:
         self, client: AsyncClient, db: Database, secure: dict[str, Any]
     ) -> None:
         assert (await client.get(f"/p/login/{secure['link']}")).status_code == 403
-        response = await client.post(f"/p/login/{secure['link']}",
-                                     data={"email": "zoe@example.com"})
+        response = await client.post(
+            f"/p/login/{secure['link']}", data={"email": "zoe@example.com"}
+        )
         assert response.status_code == 403
         assert await last_mail(db) is None

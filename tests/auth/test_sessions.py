@@ -30,10 +30,10 @@ async def shop(db: Database) -> dict[str, Any]:
     return await factories.customer_with_plan(db)
 
 
-async def session_url(db: Database, settings: Settings, shop: dict[str, Any],
-                      **options: Any) -> str:
-    url = await sessions.create(db, settings, customer_id=shop["customer"]["id"],
-                                          **options)
+async def session_url(
+    db: Database, settings: Settings, shop: dict[str, Any], **options: Any
+) -> str:
+    url = await sessions.create(db, settings, customer_id=shop["customer"]["id"], **options)
     return url.removeprefix(settings.base_url)
 
 
@@ -41,8 +41,9 @@ class TestMerchantSessions:
     async def test_one_time_url_opens_the_customer_home(
         self, client: AsyncClient, db: Database, settings: Settings, shop: dict[str, Any]
     ) -> None:
-        url = await session_url(db, settings, shop, return_url="https://shop.example/account",
-                                locale="de")
+        url = await session_url(
+            db, settings, shop, return_url="https://shop.example/account", locale="de"
+        )
         opened = await client.get(url)
         assert opened.status_code == 303
         assert opened.headers["location"] == "/p/"
@@ -52,8 +53,9 @@ class TestMerchantSessions:
         assert page.css_first("html").attributes["lang"] == "de"
         assert page.css_first(".back-link").attributes["href"] == "https://shop.example/account"
 
-    async def test_url_works_once(self, client: AsyncClient, db: Database, settings: Settings,
-                                  shop: dict[str, Any]) -> None:
+    async def test_url_works_once(
+        self, client: AsyncClient, db: Database, settings: Settings, shop: dict[str, Any]
+    ) -> None:
         url = await session_url(db, settings, shop)
         assert (await client.get(url)).status_code == 303
         client.cookies.clear()
@@ -99,51 +101,67 @@ class TestMerchantSessions:
         assert (await client.get("/p/")).status_code == 401
 
     async def test_command_prints_a_url(
-        self, database_url: str, shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]
+        self,
+        database_url: str,
+        shop: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
     ) -> None:
         monkeypatch.setenv("DATABASE_URL", database_url)
         monkeypatch.setenv("SECRET_KEY", "k" * 40)
         monkeypatch.setenv("BASE_URL", "https://billing.example")
         # The command runs its own event loop, as it does from a shell.
-        await asyncio.to_thread(main, ["session", "create", shop["customer"]["id"], "--locale",
-                                       "fr", "--return-url", "https://shop.example"])
+        await asyncio.to_thread(
+            main,
+            [
+                "session",
+                "create",
+                shop["customer"]["id"],
+                "--locale",
+                "fr",
+                "--return-url",
+                "https://shop.example",
+            ],
+        )
         assert capsys.readouterr().out.startswith("https://billing.example/p/session/")
         with pytest.raises(SystemExit):
             await asyncio.to_thread(main, ["session", "create", "cus_nobody"])
         assert "No such customer" in capsys.readouterr().err
         with pytest.raises(SystemExit):
-            await asyncio.to_thread(main, ["session", "create", shop["customer"]["id"],
-                                           "--locale", "tlh"])
+            await asyncio.to_thread(
+                main, ["session", "create", shop["customer"]["id"], "--locale", "tlh"]
+            )
         assert "Unsupported locale" in capsys.readouterr().err
 
 
 class TestCookiesAndSignOut:
-    async def test_cookie_is_httponly_and_lax(self, client: AsyncClient, db: Database,
-                                              settings: Settings, shop: dict[str, Any]) -> None:
+    async def test_cookie_is_httponly_and_lax(
+        self, client: AsyncClient, db: Database, settings: Settings, shop: dict[str, Any]
+    ) -> None:
         opened = await client.get(await session_url(db, settings, shop))
-        cookie = next(c for c in opened.headers.get_list("set-cookie")
-                      if c.startswith("portal_session="))
+        cookie = next(
+            c for c in opened.headers.get_list("set-cookie") if c.startswith("portal_session=")
+        )
         assert "HttpOnly" in cookie
         assert "SameSite=lax" in cookie or "SameSite=Lax" in cookie
         token = cookie.split(";")[0].split("=", 1)[1]
         assert len(token) >= 32  # 256 random bits, URL-safe
 
-    async def test_secure_host_cookie_under_https(self, settings: Settings,
-                                                  shop: dict[str, Any]) -> None:
+    async def test_secure_host_cookie_under_https(
+        self, settings: Settings, shop: dict[str, Any]
+    ) -> None:
         secure = replace(settings, base_url="https://portal.test")
         async with serving(secure) as (app, client):
             url = await session_url(app.state.db, secure, shop)
             opened = await client.get(url)
-            cookie = next(c for c in opened.headers.get_list("set-cookie")
-                          if "portal_session" in c)
+            cookie = next(c for c in opened.headers.get_list("set-cookie") if "portal_session" in c)
             assert cookie.startswith("__Host-portal_session=")
             assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
             assert (await client.get("/p/")).status_code == 200
 
-    async def test_session_ids_in_urls_are_ignored(self, client: AsyncClient, db: Database,
-                                                   settings: Settings,
-                                                   shop: dict[str, Any]) -> None:
+    async def test_session_ids_in_urls_are_ignored(
+        self, client: AsyncClient, db: Database, settings: Settings, shop: dict[str, Any]
+    ) -> None:
         opened = await client.get(await session_url(db, settings, shop))
         token = opened.cookies["portal_session"]
         client.cookies.clear()
@@ -152,8 +170,9 @@ class TestCookiesAndSignOut:
     async def test_sign_out_ends_the_session_on_the_server(
         self, client: AsyncClient, db: Database, shop: dict[str, Any]
     ) -> None:
-        await sign_in(client, db, shop["configuration"]["login_page"]["link_id"],
-                      shop["customer"]["email"])
+        await sign_in(
+            client, db, shop["configuration"]["login_page"]["link_id"], shop["customer"]["email"]
+        )
         token = client.cookies["portal_session"]
         signed_out = await post_form(client, "/p/", "/p/logout")
         assert signed_out.status_code == 200

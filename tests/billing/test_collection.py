@@ -59,11 +59,15 @@ async def test_the_invoice_is_committed_before_the_charge(
     seen: list[dict[str, Any] | None] = []
     charge = TestProcessor.charge
 
-    async def watching(self: TestProcessor, method: Any, amount: int, currency: str,
-                       idempotency_key: str) -> Any:
+    async def watching(
+        self: TestProcessor, method: Any, amount: int, currency: str, idempotency_key: str
+    ) -> Any:
         # Another connection sees the invoice and the key before any money moves.
-        seen.append(await self.db.fetch_one(select(invoice_table).where(
-            invoice_table.c.charge_key == idempotency_key)))
+        seen.append(
+            await self.db.fetch_one(
+                select(invoice_table).where(invoice_table.c.charge_key == idempotency_key)
+            )
+        )
         return await charge(self, method, amount, currency, idempotency_key)
 
     monkeypatch.setattr(TestProcessor, "charge", watching)

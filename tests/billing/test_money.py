@@ -15,8 +15,9 @@ lengths = st.integers(min_value=1, max_value=3 * 366 * 86400)
 
 
 @given(amounts, starts, lengths, st.floats(min_value=-0.5, max_value=1.5))
-def test_unused_part_is_bounded_and_exact_to_half_a_unit(amount: int, start: int, length: int,
-                                                         where: float) -> None:
+def test_unused_part_is_bounded_and_exact_to_half_a_unit(
+    amount: int, start: int, length: int, where: float
+) -> None:
     end = start + length
     at = start + int(length * where)
     unused = money.unused_part(amount, start, end, at)
@@ -27,8 +28,9 @@ def test_unused_part_is_bounded_and_exact_to_half_a_unit(amount: int, start: int
 
 
 @given(amounts, starts, lengths, st.integers(min_value=0, max_value=10**6))
-def test_unused_part_never_grows_as_time_passes(amount: int, start: int, length: int,
-                                                step: int) -> None:
+def test_unused_part_never_grows_as_time_passes(
+    amount: int, start: int, length: int, step: int
+) -> None:
     end = start + length
     earlier = money.unused_part(amount, start, end, start + length // 3)
     later = money.unused_part(amount, start, end, start + length // 3 + step)
@@ -48,13 +50,15 @@ def test_percent_discounts_round_to_the_nearest_unit(amount: int, percent: int) 
     assert abs(off - Fraction(amount * percent, 100)) <= Fraction(1, 2)
 
 
-@given(st.integers(min_value=-10**6, max_value=10**6), st.integers(min_value=1, max_value=10**6))
+@given(st.integers(min_value=-(10**6), max_value=10**6), st.integers(min_value=1, max_value=10**6))
 def test_amount_discounts_never_exceed_the_subtotal(subtotal: int, amount_off: int) -> None:
     off = money.discount_for(subtotal, percent_off=None, amount_off=amount_off)
     assert 0 <= off <= max(0, subtotal)
 
 
-@given(st.integers(min_value=-10**7, max_value=10**7), st.integers(min_value=-10**7, max_value=0))
+@given(
+    st.integers(min_value=-(10**7), max_value=10**7), st.integers(min_value=-(10**7), max_value=0)
+)
 def test_balance_carries_credit_without_losing_a_unit(total: int, balance: int) -> None:
     due, new_balance = money.apply_balance(total, balance)
     assert due >= 0 and new_balance <= 0

@@ -18,8 +18,9 @@ from tests import factories
 DAY = 86400
 
 
-async def setup(db: Database, *, last4: str = "4242", count: int = 1,
-                **subscription: Any) -> list[dict[str, Any]]:
+async def setup(
+    db: Database, *, last4: str = "4242", count: int = 1, **subscription: Any
+) -> list[dict[str, Any]]:
     clock.freeze(1_800_000_000)
     now = clock.timestamp()
     prod = factories.product(name="Team")
@@ -28,12 +29,19 @@ async def setup(db: Database, *, last4: str = "4242", count: int = 1,
     rows: dict[str, list[Any]] = {"customers": [], "payment_methods": [], "subscriptions": []}
     for _ in range(count):
         cus = factories.customer()
-        pm = factories.card(cus["id"], card={"brand": "visa", "last4": last4, "exp_month": 1,
-                                             "exp_year": 2040})
+        pm = factories.card(
+            cus["id"], card={"brand": "visa", "last4": last4, "exp_month": 1, "exp_year": 2040}
+        )
         cus["invoice_settings"] = {"default_payment_method": pm["id"]}
-        sub = factories.subscription(cus["id"], monthly["id"], **{
-            "current_period_start": now - 30 * DAY, "current_period_end": now - 1,
-            **subscription})
+        sub = factories.subscription(
+            cus["id"],
+            monthly["id"],
+            **{
+                "current_period_start": now - 30 * DAY,
+                "current_period_end": now - 1,
+                **subscription,
+            },
+        )
         rows["customers"].append(cus)
         rows["payment_methods"].append(pm)
         rows["subscriptions"].append(sub)
@@ -48,9 +56,13 @@ async def sub_row(db: Database, sub_id: str) -> dict[str, Any]:
 
 
 async def cycle_invoices(db: Database, sub_id: str) -> list[dict[str, Any]]:
-    return await db.fetch_all(select(invoices).where(
-        invoices.c.subscription_id == sub_id, invoices.c.billing_reason == "subscription_cycle")
-        .order_by(invoices.c.period_start))
+    return await db.fetch_all(
+        select(invoices)
+        .where(
+            invoices.c.subscription_id == sub_id, invoices.c.billing_reason == "subscription_cycle"
+        )
+        .order_by(invoices.c.period_start)
+    )
 
 
 async def two_workers(db: Database, database_url: str) -> None:
@@ -58,8 +70,9 @@ async def two_workers(db: Database, database_url: str) -> None:
     other = Database(database_url)
     await other.connect()
     try:
-        await asyncio.gather(renewals.run_due(db, TestProcessor(db)),
-                             renewals.run_due(other, TestProcessor(other)))
+        await asyncio.gather(
+            renewals.run_due(db, TestProcessor(db)), renewals.run_due(other, TestProcessor(other))
+        )
     finally:
         await other.disconnect()
 
@@ -87,9 +100,18 @@ class TestRenewal:
     async def test_pending_prorations_join_the_renewal(self, db: Database) -> None:
         [data] = await setup(db)
         sub = data["sub"]
-        await db.execute(invoice_items.insert().values(
-            id="ii_t1", customer_id=sub["customer"], subscription_id=sub["id"], currency="eur",
-            amount=-700, proration=True, created=clock.timestamp(), description="Unused time"))
+        await db.execute(
+            invoice_items.insert().values(
+                id="ii_t1",
+                customer_id=sub["customer"],
+                subscription_id=sub["id"],
+                currency="eur",
+                amount=-700,
+                proration=True,
+                created=clock.timestamp(),
+                description="Unused time",
+            )
+        )
         await renewals.run_due(db, TestProcessor(db))
         [invoice] = await cycle_invoices(db, sub["id"])
         assert (invoice["subtotal"], invoice["amount_paid"]) == (1800, 1800)
@@ -103,8 +125,11 @@ class TestRenewal:
     async def test_scheduled_changes_take_effect(self, db: Database) -> None:
         [data] = await setup(db)
         sub = data["sub"]
-        await db.execute(subscriptions.update().where(subscriptions.c.id == sub["id"]).values(
-            pending_update={"price": data["cheaper"]["id"], "quantity": 2}))
+        await db.execute(
+            subscriptions.update()
+            .where(subscriptions.c.id == sub["id"])
+            .values(pending_update={"price": data["cheaper"]["id"], "quantity": 2})
+        )
         await renewals.run_due(db, TestProcessor(db))
         [invoice] = await cycle_invoices(db, sub["id"])
         assert invoice["amount_paid"] == 3000
@@ -118,8 +143,9 @@ class TestRenewal:
         assert await cycle_invoices(db, data["sub"]["id"]) == []
 
     async def test_no_invoices_while_paused(self, db: Database) -> None:
-        [data] = await setup(db, pause_collection={"behavior": "void",
-                                                   "resumes_at": 1_800_000_000 + 40 * DAY})
+        [data] = await setup(
+            db, pause_collection={"behavior": "void", "resumes_at": 1_800_000_000 + 40 * DAY}
+        )
         await renewals.run_due(db, TestProcessor(db))
         assert await cycle_invoices(db, data["sub"]["id"]) == []
         clock.advance(60 * DAY)  # a period still in the pause, then one after it
@@ -141,6 +167,7 @@ class TestDunning:
         assert (await cycle_invoices(db, sub["id"]))[0]["attempt_count"] == 1  # not yet
         # The customer fixes their card; the next try succeeds.
         from portal.tables import payment_methods
+
         await db.execute(payment_methods.update().values(last4="4242"))
         clock.advance(120)
         await renewals.run_due(db, TestProcessor(db))
@@ -160,8 +187,7 @@ class TestDunning:
 
 
 class TestSafety:
-    async def test_two_workers_make_one_invoice_each(self, db: Database,
-                                                     database_url: str) -> None:
+    async def test_two_workers_make_one_invoice_each(self, db: Database, database_url: str) -> None:
         data = await setup(db, count=30)
         await two_workers(db, database_url)
         for item in data:
@@ -185,8 +211,9 @@ class TestSafety:
         with pytest.raises(SystemExit):
             await renewals.renew(db, data["sub"]["id"])
         assert await cycle_invoices(db, data["sub"]["id"]) == []
-        assert (await sub_row(db, data["sub"]["id"]))["current_period_end"] == \
-            data["sub"]["current_period_end"]
+        assert (await sub_row(db, data["sub"]["id"]))["current_period_end"] == data["sub"][
+            "current_period_end"
+        ]
         monkeypatch.undo()
         await renewals.run_due(db, TestProcessor(db))
         assert len(await cycle_invoices(db, data["sub"]["id"])) == 1
@@ -196,8 +223,12 @@ class TestSafety:
         assert await renewals.renew(db, data["sub"]["id"])  # killed before collecting
         [invoice] = await cycle_invoices(db, data["sub"]["id"])
         processor = TestProcessor(db)
-        await processor.charge({"id": "pm_x", "last4": "4242"}, invoice["amount_due"], "eur",
-                               idempotency_key=f"{invoice['id']}:1")  # it reached the network
+        await processor.charge(
+            {"id": "pm_x", "last4": "4242"},
+            invoice["amount_due"],
+            "eur",
+            idempotency_key=f"{invoice['id']}:1",
+        )  # it reached the network
         await renewals.run_due(db, TestProcessor(db))
         assert await db.fetch_val(select(func.count()).select_from(processor_charges)) == 1
         assert (await cycle_invoices(db, data["sub"]["id"]))[0]["status"] == "paid"

@@ -34,15 +34,29 @@ DAY = 86400
 
 COUPONS = [
     {"id": "SEQ_ONCE", "percent_off": 10, "duration": "once", "created": 1},
-    {"id": "SEQ_THREE", "percent_off": 20, "duration": "repeating", "duration_in_months": 3,
-     "created": 1},
-    {"id": "SEQ_ONE", "percent_off": 50, "duration": "repeating", "duration_in_months": 1,
-     "created": 1},
-    {"id": "SEQ_FOREVER", "amount_off": 700, "currency": "eur", "duration": "forever",
-     "created": 1},
+    {
+        "id": "SEQ_THREE",
+        "percent_off": 20,
+        "duration": "repeating",
+        "duration_in_months": 3,
+        "created": 1,
+    },
+    {
+        "id": "SEQ_ONE",
+        "percent_off": 50,
+        "duration": "repeating",
+        "duration_in_months": 1,
+        "created": 1,
+    },
+    {
+        "id": "SEQ_FOREVER",
+        "amount_off": 700,
+        "currency": "eur",
+        "duration": "forever",
+        "created": 1,
+    },
 ]
-CODES = {"ONCE10": "SEQ_ONCE", "THREE20": "SEQ_THREE", "ONE50": "SEQ_ONE",
-         "EVER7": "SEQ_FOREVER"}
+CODES = {"ONCE10": "SEQ_ONCE", "THREE20": "SEQ_THREE", "ONE50": "SEQ_ONE", "EVER7": "SEQ_FOREVER"}
 
 
 @dataclass
@@ -57,8 +71,9 @@ class Sequence:
     renewals: int = 0
 
     async def subscription(self) -> Row:
-        row = await self.db.fetch_one(select(subscriptions).where(
-            subscriptions.c.id == self.sub_id))
+        row = await self.db.fetch_one(
+            select(subscriptions).where(subscriptions.c.id == self.sub_id)
+        )
         assert row is not None
         return row
 
@@ -73,42 +88,74 @@ class Sequence:
 
 async def seed_catalog(db: Database) -> dict[str, Any]:
     cat = catalog()
-    await factories.seed(db, products=list(cat["products"].values()),
-                         prices=list(cat["prices"].values()), coupons=COUPONS,
-                         promotion_codes=[{"id": f"promo_{code.lower()}", "code": code,
-                                           "coupon": coupon, "created": 1}
-                                          for code, coupon in CODES.items()])
+    await factories.seed(
+        db,
+        products=list(cat["products"].values()),
+        prices=list(cat["prices"].values()),
+        coupons=COUPONS,
+        promotion_codes=[
+            {"id": f"promo_{code.lower()}", "code": code, "coupon": coupon, "created": 1}
+            for code, coupon in CODES.items()
+        ],
+    )
     return cat
 
 
 async def start(db: Database, cat: dict[str, Any], rng: random.Random, n: int) -> Sequence:
     clock.freeze(START + n * 7 * DAY)
     now = clock.timestamp()
-    conditions = rng.choice([[], ["decreasing_item_amount"],
-                             ["decreasing_item_amount", "shortening_interval"]])
-    config = factories.configuration(is_default=False, features=features(
-        cat, proration_behavior=rng.choice(["none", "create_prorations", "always_invoice"]),
-        trial_update_behavior=rng.choice(["end_trial", "continue_trial"]),
-        schedule_at_period_end={"conditions": [{"type": c} for c in conditions]}))
+    conditions = rng.choice(
+        [[], ["decreasing_item_amount"], ["decreasing_item_amount", "shortening_interval"]]
+    )
+    config = factories.configuration(
+        is_default=False,
+        features=features(
+            cat,
+            proration_behavior=rng.choice(["none", "create_prorations", "always_invoice"]),
+            trial_update_behavior=rng.choice(["end_trial", "continue_trial"]),
+            schedule_at_period_end={"conditions": [{"type": c} for c in conditions]},
+        ),
+    )
     cus = factories.customer(balance=rng.choice([0, 0, 0, -1500]))
-    card = factories.card(cus["id"], card={"brand": "visa", "exp_month": 12, "exp_year": 2099,
-                                           "last4": rng.choice(["4242"] * 5 + ["0341"])})
+    card = factories.card(
+        cus["id"],
+        card={
+            "brand": "visa",
+            "exp_month": 12,
+            "exp_year": 2099,
+            "last4": rng.choice(["4242"] * 5 + ["0341"]),
+        },
+    )
     cus["invoice_settings"] = {"default_payment_method": card["id"]}
     plan = rng.choice(["basic_month", "pro_month", "pro_month", "basic_year"])
     elapsed = rng.randint(0, 25) * DAY
     extra: dict[str, Any] = {}
     if rng.random() < 0.25:
-        extra = {"status": "trialing", "trial_end": now + 14 * DAY,
-                 "current_period_start": now, "current_period_end": now + 14 * DAY}
+        extra = {
+            "status": "trialing",
+            "trial_end": now + 14 * DAY,
+            "current_period_start": now,
+            "current_period_end": now + 14 * DAY,
+        }
     else:
         length = 365 if plan.endswith("year") else 30
-        extra = {"current_period_start": now - elapsed,
-                 "current_period_end": now - elapsed + length * DAY}
-    sub = factories.subscription(cus["id"], cat["prices"][plan]["id"],
-                                 quantity=rng.randint(1, 4) if plan.startswith("pro") else 1,
-                                 **extra)
-    await factories.seed(db, portal_configurations=[config], customers=[cus],
-                         payment_methods=[card], subscriptions=[sub])
+        extra = {
+            "current_period_start": now - elapsed,
+            "current_period_end": now - elapsed + length * DAY,
+        }
+    sub = factories.subscription(
+        cus["id"],
+        cat["prices"][plan]["id"],
+        quantity=rng.randint(1, 4) if plan.startswith("pro") else 1,
+        **extra,
+    )
+    await factories.seed(
+        db,
+        portal_configurations=[config],
+        customers=[cus],
+        payment_methods=[card],
+        subscriptions=[sub],
+    )
     configuration = await configurations.by_id(db, config["id"])
     assert configuration is not None
     return Sequence(db, rng, cat, configuration, cus["id"], sub["id"], [f"start {plan}"])
@@ -142,23 +189,26 @@ async def change(seq: Sequence) -> None:
     expected = plan.next
     assert _amounts(now) == _amounts(expected), seq.fail(
         f"after the change the overview announces {_amounts(now)}, the preview said "
-        f"{_amounts(expected)}")
+        f"{_amounts(expected)}"
+    )
 
 
 async def keep_plan(seq: Sequence) -> None:
     sub = await seq.subscription()
     if sub["pending_update"]:
         seq.steps.append("keep the current plan")
-        await service.keep_current_plan(seq.db, seq.customer_id, seq.sub_id,
-                                        int(sub["version"]))
+        await service.keep_current_plan(seq.db, seq.customer_id, seq.sub_id, int(sub["version"]))
 
 
 async def cancel_or_resume(seq: Sequence) -> None:
     sub = await seq.subscription()
     ending = not sub["cancel_at_period_end"]
     seq.steps.append("cancel at period end" if ending else "don't cancel")
-    await seq.db.execute(update(subscriptions).where(subscriptions.c.id == seq.sub_id).values(
-        cancel_at_period_end=ending, version=sub["version"] + 1))
+    await seq.db.execute(
+        update(subscriptions)
+        .where(subscriptions.c.id == seq.sub_id)
+        .values(cancel_at_period_end=ending, version=sub["version"] + 1)
+    )
 
 
 async def time_passes(seq: Sequence) -> None:
@@ -180,18 +230,22 @@ async def renew(seq: Sequence) -> bool:
     seq.steps.append(f"renewal {seq.renewals + 1}")
     clock.freeze(at + seq.rng.randint(1, 3 * 3600))
     await renewals.run_due(seq.db, TestProcessor(seq.db))
-    written = await seq.db.fetch_one(select(invoices).where(
-        invoices.c.subscription_id == seq.sub_id,
-        invoices.c.billing_reason == "subscription_cycle", invoices.c.period_start == at))
+    written = await seq.db.fetch_one(
+        select(invoices).where(
+            invoices.c.subscription_id == seq.sub_id,
+            invoices.c.billing_reason == "subscription_cycle",
+            invoices.c.period_start == at,
+        )
+    )
     announced_draft = announced.draft if announced else None
     if announced_draft is None:
         assert written is None, seq.fail(f"no invoice was announced, {written} was written")
     else:
         assert written is not None, seq.fail(f"{_amounts(announced)} announced, none written")
-        wrote = (written["subtotal"], written["discount"], written["total"],
-                 written["amount_due"])
+        wrote = (written["subtotal"], written["discount"], written["total"], written["amount_due"])
         assert wrote == _amounts(announced)[1:], seq.fail(
-            f"announced {_amounts(announced)}, written {wrote}")
+            f"announced {_amounts(announced)}, written {wrote}"
+        )
     seq.renewals += 1
     return True
 
@@ -213,10 +267,16 @@ async def run(db: Database, seq: Sequence) -> None:
         for _ in range(seq.rng.randint(0, 2)):
             await seq.rng.choice(steps)(seq)
     # Out of the way of the next sequences: this one ends here.
-    await db.execute(update(subscriptions).where(subscriptions.c.id == seq.sub_id)
-                     .values(status="canceled", canceled_at=clock.timestamp()))
-    await db.execute(update(invoices).where(invoices.c.customer_id == seq.customer_id)
-                     .values(next_payment_attempt=None))
+    await db.execute(
+        update(subscriptions)
+        .where(subscriptions.c.id == seq.sub_id)
+        .values(status="canceled", canceled_at=clock.timestamp())
+    )
+    await db.execute(
+        update(invoices)
+        .where(invoices.c.customer_id == seq.customer_id)
+        .values(next_payment_attempt=None)
+    )
 
 
 async def test_what_is_announced_is_billed_over_random_sequences(db: Database) -> None:

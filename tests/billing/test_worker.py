@@ -35,11 +35,22 @@ def seed_due(url: str, count: int) -> None:
             cus["invoice_settings"] = {"default_payment_method": pm["id"]}
             customers.append(cus)
             cards.append(pm)
-            subs.append(factories.subscription(cus["id"], price["id"],
-                                               current_period_start=now - 75 * DAY,
-                                               current_period_end=now - 45 * DAY))
-        await factories.seed(db, products=[prod], prices=[price], customers=customers,
-                             payment_methods=cards, subscriptions=subs)
+            subs.append(
+                factories.subscription(
+                    cus["id"],
+                    price["id"],
+                    current_period_start=now - 75 * DAY,
+                    current_period_end=now - 45 * DAY,
+                )
+            )
+        await factories.seed(
+            db,
+            products=[prod],
+            prices=[price],
+            customers=customers,
+            payment_methods=cards,
+            subscriptions=subs,
+        )
         await db.disconnect()
 
     asyncio.run(run())
@@ -50,12 +61,19 @@ def counts(url: str) -> tuple[int, int, int, int]:
         db = Database(url)
         await db.connect()
         try:
-            due = await db.fetch_val(select(func.count()).select_from(subscriptions).where(
-                subscriptions.c.current_period_end <= clock.timestamp()))
+            due = await db.fetch_val(
+                select(func.count())
+                .select_from(subscriptions)
+                .where(subscriptions.c.current_period_end <= clock.timestamp())
+            )
             made = await db.fetch_val(select(func.count()).select_from(invoices))
-            periods = await db.fetch_val(select(func.count()).select_from(
-                select(invoices.c.subscription_id, invoices.c.period_start).distinct()
-                .subquery()))
+            periods = await db.fetch_val(
+                select(func.count()).select_from(
+                    select(invoices.c.subscription_id, invoices.c.period_start)
+                    .distinct()
+                    .subquery()
+                )
+            )
             charges = await db.fetch_val(select(func.count()).select_from(processor_charges))
             return due, made, periods, charges
         finally:
@@ -65,12 +83,19 @@ def counts(url: str) -> tuple[int, int, int, int]:
 
 
 def worker(url: str, debug: bool = False) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET,
-           **({"DEBUG": "1", "PORTAL_VAR_DIR": os.environ.get("TMPDIR", "/tmp")} if debug
-              else {})}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": SECRET,
+        **({"DEBUG": "1", "PORTAL_VAR_DIR": os.environ.get("TMPDIR", "/tmp")} if debug else {}),
+    }
     env.pop("SMTP_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "portal", "worker", "--interval", "0.2"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "portal", "worker", "--interval", "0.2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def wait_until_done(url: str, seconds: float = 60) -> tuple[int, int, int, int]:
@@ -120,8 +145,12 @@ def test_clock_advance_moves_every_process(database_url: str, tmp_path: Path) ->
     from portal.cli import main
 
     seed_due(database_url, 1)
-    env = {"DATABASE_URL": database_url, "SECRET_KEY": SECRET, "DEBUG": "1",
-           "PORTAL_VAR_DIR": str(tmp_path)}
+    env = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET,
+        "DEBUG": "1",
+        "PORTAL_VAR_DIR": str(tmp_path),
+    }
     process = worker(database_url, debug=True)
     try:
         _, made, *_ = wait_until_done(database_url)

@@ -18,9 +18,16 @@ from playwright.async_api import Browser, async_playwright
 from tests.conftest import Inbox, SmtpServer, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -44,16 +51,21 @@ def live_env(tmp_path_factory: pytest.TempPathFactory, live_smtp: SmtpServer) ->
     """The environment of the live demo; the `portal` command run with it reaches it too."""
     port = free_port()
     env = {
-        **os.environ, "DEBUG": "1", "PORT": str(port), "BASE_URL": f"http://127.0.0.1:{port}",
-        "PORTAL_VAR_DIR": str(tmp_path_factory.mktemp("live")), "SMTP_URL": live_smtp.url,
+        **os.environ,
+        "DEBUG": "1",
+        "PORT": str(port),
+        "BASE_URL": f"http://127.0.0.1:{port}",
+        "PORTAL_VAR_DIR": str(tmp_path_factory.mktemp("live")),
+        "SMTP_URL": live_smtp.url,
     }
     env.pop("DATABASE_URL", None)
     return env
 
 
 def portal_command(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "portal", *args], env=env, check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "portal", *args], env=env, check=True, capture_output=True, text=True
+    )
     return done.stdout.strip()
 
 
@@ -65,7 +77,10 @@ def live_server(live_env: dict[str, str]) -> Iterator[str]:
     base_url = env["BASE_URL"]
     process = subprocess.Popen(
         [sys.executable, "-m", "portal", "demo", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while True:
@@ -88,8 +103,10 @@ def live_server(live_env: dict[str, str]) -> Iterator[str]:
 def chromium() -> str:
     if not CHROMIUM.exists():
         if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail("Chromium is required here (REQUIRE_BROWSER is set) but "
-                        "/usr/bin/chromium is missing: apt-get install chromium")
+            pytest.fail(
+                "Chromium is required here (REQUIRE_BROWSER is set) but "
+                "/usr/bin/chromium is missing: apt-get install chromium"
+            )
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     return str(CHROMIUM)
 
@@ -101,14 +118,16 @@ def demo_urls(live_server: str) -> dict[str, str]:
     overview = re.search(r'href="(/dev/customers/[^"]+)"', index)
     login = re.search(r'href="(/p/login/[^"]+)"', index)
     assert overview and login, "the demo lists no customers or no login page"
-    return {"overview": live_server + overview.group(1), "login": live_server + login.group(1),
-            "missing": live_server + "/p/login/does-not-exist"}
+    return {
+        "overview": live_server + overview.group(1),
+        "login": live_server + login.group(1),
+        "missing": live_server + "/p/login/does-not-exist",
+    }
 
 
 @pytest.fixture(scope="session")
 async def browser(chromium: str) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium,
-                                                   args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield browser
         await browser.close()

@@ -12,8 +12,9 @@ from tests.browser.test_overview import serious_violations
 CUSTOMER = "cus_NSA2SEhA5BR1Y7"  # the demo's Team customer with five seats, paying monthly
 
 
-async def test_monthly_to_yearly_with_a_promotion_code(browser: Browser, live_server: str,
-                                                       live_env: dict[str, str]) -> None:
+async def test_monthly_to_yearly_with_a_promotion_code(
+    browser: Browser, live_server: str, live_env: dict[str, str]
+) -> None:
     url = portal_command(live_env, "session", "create", CUSTOMER, "--locale", "en")
     context = await browser.new_context()
     page = await context.new_page()
@@ -47,8 +48,9 @@ async def test_monthly_to_yearly_with_a_promotion_code(browser: Browser, live_se
     await context.close()
 
 
-async def _change_plan_page(browser: Browser, live_env: dict[str, str], *,
-                            javascript: bool = True) -> tuple[BrowserContext, Page]:
+async def _change_plan_page(
+    browser: Browser, live_env: dict[str, str], *, javascript: bool = True
+) -> tuple[BrowserContext, Page]:
     url = portal_command(live_env, "session", "create", CUSTOMER, "--locale", "en")
     context = await browser.new_context(java_script_enabled=javascript)
     page = await context.new_page()
@@ -57,8 +59,9 @@ async def _change_plan_page(browser: Browser, live_env: dict[str, str], *,
     return context, page
 
 
-async def test_the_preview_never_outlives_the_form(browser: Browser, live_server: str,
-                                                   live_env: dict[str, str]) -> None:
+async def test_the_preview_never_outlives_the_form(
+    browser: Browser, live_server: str, live_env: dict[str, str]
+) -> None:
     context, page = await _change_plan_page(browser, live_env)
     preview = page.locator("#preview")
     # Only Team's quantity can change, so only Team has a quantity field.
@@ -79,15 +82,17 @@ async def test_the_preview_never_outlives_the_form(browser: Browser, live_server
     await context.close()
 
 
-async def test_the_billing_period_toggle_keeps_the_choices(browser: Browser, live_server: str,
-                                                           live_env: dict[str, str]) -> None:
+async def test_the_billing_period_toggle_keeps_the_choices(
+    browser: Browser, live_server: str, live_env: dict[str, str]
+) -> None:
     for javascript in (True, False):
         context, page = await _change_plan_page(browser, live_env, javascript=javascript)
         await page.get_by_label("Quantity of Team").fill("7")
         await page.get_by_label("Promotion code").fill("WELCOME20")
         await page.get_by_role("button", name="Yearly").click()
         await expect(page.get_by_role("button", name="Yearly")).to_have_attribute(
-            "aria-pressed", "true")
+            "aria-pressed", "true"
+        )
         await expect(page.get_by_label("Quantity of Team")).to_have_value("7")
         await expect(page.get_by_label("Promotion code")).to_have_value("WELCOME20")
         await expect(page).to_have_url(re.compile(r"[?&]interval=year"))

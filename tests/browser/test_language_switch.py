@@ -47,12 +47,14 @@ async def assert_kept(page: Page, amount: str) -> None:
     await expect(page.locator("#quantity-prod_team")).to_have_value("3")
     await expect(page.locator("#promotion_code")).to_have_value("WELCOME20")
     await expect(page.locator("#preview [data-amount]").first).to_have_attribute(
-        "data-amount", amount)
+        "data-amount", amount
+    )
     await expect(page.locator("#preview form button")).to_contain_text("Payer")
 
 
-async def test_switching_language_keeps_the_choices(browser: Browser, live_server: str,
-                                                    live_env: dict[str, str]) -> None:
+async def test_switching_language_keeps_the_choices(
+    browser: Browser, live_server: str, live_env: dict[str, str]
+) -> None:
     context = await browser.new_context(locale="en-US")
     page = await context.new_page()
     await page.goto(portal_command(live_env, "session", "create", CUSTOMER, "--locale", "en"))
@@ -70,8 +72,9 @@ async def test_switching_language_keeps_the_choices(browser: Browser, live_serve
     await context.close()
 
 
-async def test_switching_language_without_javascript(browser: Browser, live_server: str,
-                                                     live_env: dict[str, str]) -> None:
+async def test_switching_language_without_javascript(
+    browser: Browser, live_server: str, live_env: dict[str, str]
+) -> None:
     context = await browser.new_context(locale="en-US", java_script_enabled=False)
     page = await context.new_page()
     await page.goto(portal_command(live_env, "session", "create", CUSTOMER, "--locale", "en"))

@@ -10,8 +10,11 @@ SERIOUS = {"serious", "critical"}
 
 async def serious_violations(page: Page) -> list[str]:
     results = await Axe().run(page)
-    return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
-            for v in results.response["violations"] if v["impact"] in SERIOUS]
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
+        for v in results.response["violations"]
+        if v["impact"] in SERIOUS
+    ]
 
 
 async def test_language_switch_is_an_htmx_swap(browser: Browser, demo_urls: dict[str, str]) -> None:
@@ -29,15 +32,17 @@ async def test_language_switch_is_an_htmx_swap(browser: Browser, demo_urls: dict
     assert await page.locator("h1").inner_text() != heading
     await expect(page.get_by_role("link", name="Français")).to_be_focused()
     await expect(page.get_by_role("link", name="Français")).to_have_attribute(
-        "aria-current", "true")
+        "aria-current", "true"
+    )
     # The choice sticks: a fresh load is in French too.
     await page.reload()
     await expect(page.locator("html")).to_have_attribute("lang", "fr")
     await context.close()
 
 
-async def test_language_switch_without_javascript(browser: Browser,
-                                                   demo_urls: dict[str, str]) -> None:
+async def test_language_switch_without_javascript(
+    browser: Browser, demo_urls: dict[str, str]
+) -> None:
     context = await browser.new_context(java_script_enabled=False)
     page = await context.new_page()
     await page.goto(demo_urls["overview"])

@@ -26,14 +26,20 @@ async def hidden_amounts(page: Page) -> list[dict[str, Any]]:
     width = await page.evaluate("window.innerWidth")
     boxes: list[dict[str, Any]] = await page.evaluate(AMOUNTS)
     assert boxes, "no amounts on the page"
-    return [box for box in boxes
-            if box["hidden"] or box["width"] <= 0 or box["height"] <= 0
-            or box["left"] < 0 or box["right"] > width]
+    return [
+        box
+        for box in boxes
+        if box["hidden"]
+        or box["width"] <= 0
+        or box["height"] <= 0
+        or box["left"] < 0
+        or box["right"] > width
+    ]
 
 
-async def test_amounts_are_shown_on_a_phone(browser: Browser, live_server: str,
-                                            live_env: dict[str, str],
-                                            demo_urls: dict[str, str]) -> None:
+async def test_amounts_are_shown_on_a_phone(
+    browser: Browser, live_server: str, live_env: dict[str, str], demo_urls: dict[str, str]
+) -> None:
     context = await browser.new_context(viewport=PHONE, locale="en-US")
     page = await context.new_page()
     await page.goto(demo_urls["overview"])

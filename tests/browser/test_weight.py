@@ -37,8 +37,11 @@ class Network:
         response = event["response"]
         headers = {name.lower(): value for name, value in response["headers"].items()}
         self.cache_control[response["url"]] = headers.get("cache-control", "")
-        if (response.get("fromDiskCache") or response.get("fromPrefetchCache")
-                or response.get("fromServiceWorker")):
+        if (
+            response.get("fromDiskCache")
+            or response.get("fromPrefetchCache")
+            or response.get("fromServiceWorker")
+        ):
             self.cached.add(event["requestId"])
 
     def on_finished(self, event: dict[str, Any]) -> None:
@@ -57,8 +60,9 @@ class Network:
 
 
 @asynccontextmanager
-async def signed_in(browser: Browser, live_env: dict[str, str]
-                    ) -> AsyncIterator[tuple[BrowserContext, Any, Network]]:
+async def signed_in(
+    browser: Browser, live_env: dict[str, str]
+) -> AsyncIterator[tuple[BrowserContext, Any, Network]]:
     """A fresh browser (empty cache) about to open a customer's one-time session URL, with
     its network watched."""
     context = await browser.new_context(locale="en-US")
@@ -66,8 +70,7 @@ async def signed_in(browser: Browser, live_env: dict[str, str]
     cdp = await context.new_cdp_session(page)
     network = Network()
     cdp.on("Network.requestWillBeSent", network.on_request)
-    cdp.on("Network.requestServedFromCache", lambda event: network.cached.add(
-        event["requestId"]))
+    cdp.on("Network.requestServedFromCache", lambda event: network.cached.add(event["requestId"]))
     cdp.on("Network.responseReceived", network.on_response)
     cdp.on("Network.loadingFinished", network.on_finished)
     await cdp.send("Network.enable")
@@ -85,8 +88,9 @@ async def _open_overview(page: Any, live_env: dict[str, str]) -> None:
     await page.wait_for_load_state("networkidle")
 
 
-async def test_a_reload_fetches_only_the_page(browser: Browser, live_server: str,
-                                              live_env: dict[str, str]) -> None:
+async def test_a_reload_fetches_only_the_page(
+    browser: Browser, live_server: str, live_env: dict[str, str]
+) -> None:
     async with signed_in(browser, live_env) as (_, page, network):
         await _open_overview(page, live_env)
         files = [url for url in network.from_server if "/static/" in url]
@@ -104,12 +108,12 @@ async def test_a_reload_fetches_only_the_page(browser: Browser, live_server: str
         assert len(network.urls) > 1  # the files were asked for, and the cache answered
 
 
-async def test_the_first_signed_in_load_stays_within_40_kb(browser: Browser, live_server: str,
-                                                            live_env: dict[str, str]) -> None:
+async def test_the_first_signed_in_load_stays_within_40_kb(
+    browser: Browser, live_server: str, live_env: dict[str, str]
+) -> None:
     async with signed_in(browser, live_env) as (_, page, network):
         await _open_overview(page, live_env)
-        sizes = {network.urls[request_id]: size
-                 for request_id, size in network.transferred.items()}
+        sizes = {network.urls[request_id]: size for request_id, size in network.transferred.items()}
         assert any("htmx" in url for url in sizes), sizes
         assert any(".css" in url for url in sizes), sizes
         # Everything on the wire, headers included, and the one-time URL's redirect too.

@@ -17,8 +17,10 @@ from tests import factories
 
 
 async def row_counts(db: Database) -> dict[str, int]:
-    return {table.name: await db.fetch_val(select(func.count()).select_from(table))
-            for table in metadata.sorted_tables}
+    return {
+        table.name: await db.fetch_val(select(func.count()).select_from(table))
+        for table in metadata.sorted_tables
+    }
 
 
 def demo() -> dict[str, Any]:
@@ -74,24 +76,37 @@ class TestErrors:
 
     async def test_references_may_point_at_rows_already_loaded(self, db: Database) -> None:
         data = await factories.customer_with_plan(db)
-        extra = factories.invoice(data["customer"]["id"], 500,
-                                  subscription_id=data["subscription"]["id"])
+        extra = factories.invoice(
+            data["customer"]["id"], 500, subscription_id=data["subscription"]["id"]
+        )
         await load(db, parse({"invoices": [extra]}))
         assert (await row_counts(db))["invoices"] == 3
 
-    @pytest.mark.parametrize(("change", "expected"), [
-        (lambda d: d["invoices"][0].update(subtotal=1), "field subtotal"),
-        (lambda d: d["prices"][0].update(currency="xyz"), "ISO 4217"),
-        (lambda d: d["customers"][0].update(address={"country": "ZZ"}), "field address.country"),
-        (lambda d: d["subscriptions"][0].update(status="sleeping"), "field status"),
-        (lambda d: d["products"].append(dict(d["products"][0])), "appears more than once"),
-        (lambda d: d["prices"][0].update(unit_amount=-5), "field unit_amount"),
-        (lambda d: d["portal_configurations"][0]["business_profile"].update(headline="x" * 61),
-         "field business_profile.headline"),
-        (lambda d: d["portal_configurations"][0]["branding"].update(button_color="red"),
-         "field branding.button_color"),
-        (lambda d: d.update(widgets=[]), "Unknown list 'widgets'"),
-    ])
+    @pytest.mark.parametrize(
+        ("change", "expected"),
+        [
+            (lambda d: d["invoices"][0].update(subtotal=1), "field subtotal"),
+            (lambda d: d["prices"][0].update(currency="xyz"), "ISO 4217"),
+            (
+                lambda d: d["customers"][0].update(address={"country": "ZZ"}),
+                "field address.country",
+            ),
+            (lambda d: d["subscriptions"][0].update(status="sleeping"), "field status"),
+            (lambda d: d["products"].append(dict(d["products"][0])), "appears more than once"),
+            (lambda d: d["prices"][0].update(unit_amount=-5), "field unit_amount"),
+            (
+                lambda d: d["portal_configurations"][0]["business_profile"].update(
+                    headline="x" * 61
+                ),
+                "field business_profile.headline",
+            ),
+            (
+                lambda d: d["portal_configurations"][0]["branding"].update(button_color="red"),
+                "field branding.button_color",
+            ),
+            (lambda d: d.update(widgets=[]), "Unknown list 'widgets'"),
+        ],
+    )
     async def test_each_problem_is_named(self, db: Database, change: Any, expected: str) -> None:
         data = demo()
         change(data)
@@ -99,17 +114,27 @@ class TestErrors:
             await load(db, parse(data))
         assert (await row_counts(db))["products"] == 0
 
-    async def test_a_code_taken_by_another_stored_row_is_refused_whole(
-        self, db: Database
-    ) -> None:
+    async def test_a_code_taken_by_another_stored_row_is_refused_whole(self, db: Database) -> None:
         data = await factories.customer_with_plan(db)
         coupon = {"id": "TEN", "percent_off": 10, "duration": "once", "created": 1}
-        await load(db, parse({"coupons": [coupon], "promotion_codes": [
-            {"id": "promo_a1", "code": "TENOFF", "coupon": "TEN", "created": 1}]}))
+        await load(
+            db,
+            parse(
+                {
+                    "coupons": [coupon],
+                    "promotion_codes": [
+                        {"id": "promo_a1", "code": "TENOFF", "coupon": "TEN", "created": 1}
+                    ],
+                }
+            ),
+        )
         before = await row_counts(db)
-        clash = {"products": [factories.product()],
-                 "promotion_codes": [{"id": "promo_b2", "code": "tenoff", "coupon": "TEN",
-                                      "created": 1}]}
+        clash = {
+            "products": [factories.product()],
+            "promotion_codes": [
+                {"id": "promo_b2", "code": "tenoff", "coupon": "TEN", "created": 1}
+            ],
+        }
         with pytest.raises(LoadError, match="nothing was loaded"):
             await load(db, parse(clash))
         assert await row_counts(db) == before
@@ -118,8 +143,11 @@ class TestErrors:
 
 class TestCommand:
     def test_load_prints_counts_and_bad_files_exit_2(
-        self, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]
+        self,
+        database_url: str,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
     ) -> None:
         monkeypatch.setenv("DATABASE_URL", database_url)
         monkeypatch.setenv("SECRET_KEY", "k" * 40)

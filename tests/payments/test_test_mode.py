@@ -46,8 +46,12 @@ class TestPages:
     async def test_every_page_says_test_mode(self, client: AsyncClient, db: Database) -> None:
         data = await factories.customer_with_plan(db)
         link = data["configuration"]["login_page"]["link_id"]
-        for path in (f"/p/login/{link}", f"/dev/customers/{data['customer']['id']}", "/p/",
-                     "/nowhere"):
+        for path in (
+            f"/p/login/{link}",
+            f"/dev/customers/{data['customer']['id']}",
+            "/p/",
+            "/nowhere",
+        ):
             page = html(await client.get(path))
             banner = page.css_first(".banner-test")
             assert banner is not None, path
@@ -56,20 +60,28 @@ class TestPages:
         french = html(await client.get(f"/p/login/{link}", params={"locale": "fr"}))
         assert "Mode test" in french.css_first(".banner-test").text()
 
-    async def test_the_banner_comes_with_the_language_switch(self, client: AsyncClient,
-                                                             db: Database) -> None:
+    async def test_the_banner_comes_with_the_language_switch(
+        self, client: AsyncClient, db: Database
+    ) -> None:
         data = await factories.customer_with_plan(db)
-        fragment = await client.get(f"/dev/customers/{data['customer']['id']}",
-                                    params={"locale": "ja"},
-                                    headers={"hx-request": "true", "hx-target": "page"})
+        fragment = await client.get(
+            f"/dev/customers/{data['customer']['id']}",
+            params={"locale": "ja"},
+            headers={"hx-request": "true", "hx-target": "page"},
+        )
         assert html(fragment).maybe("#page .banner-test") is not None
 
-    async def test_paid_invoices_say_no_money_was_taken(self, client: AsyncClient,
-                                                        db: Database) -> None:
+    async def test_paid_invoices_say_no_money_was_taken(
+        self, client: AsyncClient, db: Database
+    ) -> None:
         data = await factories.customer_with_plan(db)
         cus = data["customer"]["id"]
-        await factories.seed(db, invoices=[factories.invoice(
-            cus, 500, status="open", amount_paid=0, status_transitions={})])
+        await factories.seed(
+            db,
+            invoices=[
+                factories.invoice(cus, 500, status="open", amount_paid=0, status_transitions={})
+            ],
+        )
         rows = html(await client.get(f"/dev/customers/{cus}")).css("#invoices tbody tr")
         assert len(rows) == 3
         for row in rows:
@@ -83,9 +95,14 @@ class TestPages:
 class TestMail:
     @pytest.mark.parametrize("template", ["test", "login_code"])
     def test_every_mail_says_test_mode(self, template: str) -> None:
-        context = {"business_name": "Tessellate", "button_color": "#000000",
-                   "button_text_color": "#ffffff", "code": "123456",
-                   "magic_link": "https://portal.test/p/login/x/magic/y", "minutes": 10}
+        context = {
+            "business_name": "Tessellate",
+            "button_color": "#000000",
+            "button_text_color": "#ffffff",
+            "code": "123456",
+            "magic_link": "https://portal.test/p/login/x/magic/y",
+            "minutes": 10,
+        }
         parts = mail.render_email(template, "en", context, test_mode=True)
         assert "Test mode" in parts["body_text"].splitlines()[0]
         assert "no real payments" in parts["body_text"].lower()
@@ -93,11 +110,11 @@ class TestMail:
         german = mail.render_email(template, "de", context, test_mode=True)
         assert "Testmodus" in german["body_text"] and "Testmodus" in german["body_html"]
 
-    async def test_the_sign_in_mail_says_test_mode(self, client: AsyncClient,
-                                                   db: Database) -> None:
+    async def test_the_sign_in_mail_says_test_mode(self, client: AsyncClient, db: Database) -> None:
         data = await factories.customer_with_plan(db, email="ana@example.com")
-        sent = await code_mail(client, db, data["configuration"]["login_page"]["link_id"],
-                               "ana@example.com")
+        sent = await code_mail(
+            client, db, data["configuration"]["login_page"]["link_id"], "ana@example.com"
+        )
         assert "Test mode" in str(sent["body_text"])
         assert "Test mode" in str(sent["body_html"])
 
@@ -112,9 +129,13 @@ def html_text(markup: str) -> str:
 
 class TestStartUp:
     @pytest.mark.parametrize("command", ["serve", "worker"])
-    def test_serve_and_worker_warn_loudly(self, command: str, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch,
-                                          caplog: pytest.LogCaptureFixture) -> None:
+    def test_serve_and_worker_warn_loudly(
+        self,
+        command: str,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
         for name, value in env(tmp_path).items():
             monkeypatch.setenv(name, value)
         monkeypatch.delenv("PAYMENT_PROCESSOR", raising=False)

@@ -50,8 +50,14 @@ async def test_a_change_whose_payment_record_was_lost_is_finished_once(
     # Charged, but neither the change nor the invoice was recorded: nothing shows yet.
     assert len(await charges(db)) == 1
     assert (await item_row(db, sub["id"]))["price_id"] == shop.prices["basic_month"]["id"]
-    assert await db.fetch_val(select(func.count()).select_from(invoice_table).where(
-        invoice_table.c.subscription_id == sub["id"], invoice_table.c.status != "draft")) == 1
+    assert (
+        await db.fetch_val(
+            select(func.count())
+            .select_from(invoice_table)
+            .where(invoice_table.c.subscription_id == sub["id"], invoice_table.c.status != "draft")
+        )
+        == 1
+    )
     monkeypatch.setattr(changes, "write", original)
     clock.advance(collection.CLAIM_SECONDS)
     await renewals.run_due(db, TestProcessor(db))  # the worker finishes it, same key
@@ -73,8 +79,11 @@ async def test_a_change_overtaken_by_the_clock_is_refunded(
     async def meanwhile(self: TestProcessor, *args: Any, **kwargs: Any) -> Any:
         # While the payment is made, something else moves the subscription on.
         row = await subscription_row(db, sub["id"])
-        await db.execute(subscriptions.update().where(subscriptions.c.id == sub["id"])
-                         .values(version=row["version"] + 1))
+        await db.execute(
+            subscriptions.update()
+            .where(subscriptions.c.id == sub["id"])
+            .values(version=row["version"] + 1)
+        )
         return await charge(self, *args, **kwargs)
 
     monkeypatch.setattr(TestProcessor, "charge", meanwhile)
@@ -84,4 +93,3 @@ async def test_a_change_overtaken_by_the_clock_is_refunded(
     assert taken["outcome"] == "succeeded" and taken["refunded_at"] is not None
     assert (await item_row(db, sub["id"]))["price_id"] == shop.prices["basic_month"]["id"]
     assert await new_invoices(db, sub["id"]) == []
-
