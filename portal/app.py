@@ -43,6 +43,20 @@ def _freeze_startup_heap() -> None:
     gc.freeze()
 
 
+def _routes(settings: Settings) -> list[BaseRoute]:
+    routes: list[BaseRoute] = [
+        # What customers see: the login links, one-time session URLs and their pages.
+        Mount("/p", routes=[*auth_routes, *account_routes, *subscription_routes]),
+        # Static files only are compressed: pages carry CSRF tokens next to what the visitor
+        # typed, which compression would leak to an eavesdropper (BREACH).
+        Mount("/static/vendor/htmx", assets.of("htmx"), name="htmx"),
+        Mount("/static", assets.of("static"), name="static"),
+    ]
+    if settings.debug:
+        routes.append(Mount("/dev", routes=dev_routes, name="dev"))
+    return routes
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     db = Database(settings.database_url)
@@ -67,19 +81,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     await task
             await db.disconnect()
 
-    routes: list[BaseRoute] = [
-        # What customers see: the login links, one-time session URLs and their pages.
-        Mount("/p", routes=[*auth_routes, *account_routes, *subscription_routes]),
-        # Static files only are compressed: pages carry CSRF tokens next to what the visitor
-        # typed, which compression would leak to an eavesdropper (BREACH).
-        Mount("/static/vendor/htmx", assets.of("htmx"), name="htmx"),
-        Mount("/static", assets.of("static"), name="static"),
-    ]
-    if settings.debug:
-        routes.append(Mount("/dev", routes=dev_routes, name="dev"))
-
     app = Starlette(
-        routes=routes,
+        routes=_routes(settings),
         middleware=[
             # One layer: the language (refusals are pages in it too), headers, CSRF, body cap.
             Middleware(

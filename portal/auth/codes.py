@@ -128,15 +128,7 @@ async def _request_code(
         digits = await code_digits(throttle, normalized)
         customer_id = await queries.customer_for_email(db, normalized)
         code, token, now = new_code(digits), new_token(), clock.timestamp()
-        branding = Branding.of(configuration)
-        context = {
-            "business_name": branding.business_name,
-            "button_color": branding.button_color,
-            "button_text_color": readable_on(branding.button_color),
-            "code": spaced(code),
-            "magic_link": magic_link(settings, str(configuration.login_link_id), token),
-            "minutes": CODE_LIFETIME // 60,
-        }
+        context = _mail_context(settings, configuration, code, token)
         browser_key = browser_hash(settings, browser)
         await queries.retire_codes(db, normalized, configuration.id, browser_key, now)
         await queries.insert_code(
@@ -165,6 +157,20 @@ async def _request_code(
             test_mode=settings.test_mode,
         )
     return digits
+
+
+def _mail_context(
+    settings: Settings, configuration: Configuration, code: str, token: str
+) -> dict[str, object]:
+    branding = Branding.of(configuration)
+    return {
+        "business_name": branding.business_name,
+        "button_color": branding.button_color,
+        "button_text_color": readable_on(branding.button_color),
+        "code": spaced(code),
+        "magic_link": magic_link(settings, str(configuration.login_link_id), token),
+        "minutes": CODE_LIFETIME // 60,
+    }
 
 
 async def sending_fails(db: Database) -> bool:

@@ -166,26 +166,7 @@ async def write(
         "charge_key": f"{invoice_id}:1" if change_on_payment else None,
         "charge_started_at": now if change_on_payment else None,
     }
-    await queries.insert_invoice(
-        db,
-        values,
-        [
-            {
-                "id": new_id("il"),
-                "invoice_id": invoice_id,
-                "kind": line.kind,
-                "price_id": line.price_id,
-                "description": line.description,
-                "amount": line.amount,
-                "quantity": line.quantity,
-                "proration": line.proration,
-                "period_start": line.period_start,
-                "period_end": line.period_end,
-                "position": position,
-            }
-            for position, line in enumerate(draft.lines)
-        ],
-    )
+    await queries.insert_invoice(db, values, _line_rows(invoice_id, draft.lines))
     if pending_item_ids:
         await queries.invoice_pending_items(db, customer_id, pending_item_ids, invoice_id)
     if change_on_payment is not None:
@@ -193,6 +174,25 @@ async def write(
     await _announce(db, values)
     status = await finalize(db, invoice_id, customer_id, auto_collect=auto_collect)
     return Written(invoice_id, status, draft.amount_due)
+
+
+def _line_rows(invoice_id: str, lines: list[Line]) -> list[Row]:
+    return [
+        {
+            "id": new_id("il"),
+            "invoice_id": invoice_id,
+            "kind": line.kind,
+            "price_id": line.price_id,
+            "description": line.description,
+            "amount": line.amount,
+            "quantity": line.quantity,
+            "proration": line.proration,
+            "period_start": line.period_start,
+            "period_end": line.period_end,
+            "position": position,
+        }
+        for position, line in enumerate(lines)
+    ]
 
 
 async def finalize(

@@ -55,6 +55,21 @@ class Item:
     def amount(self) -> int:
         return self.unit_amount * self.quantity
 
+    def rest_of_period(self, kind: LineKind, start: int, end: int, at: int) -> Line:
+        """The share of the period [start, end) after `at`, at this item's price: credited
+        (unused time) or charged (remaining time)."""
+        part = money.unused_part(self.amount, start, end, at)
+        return Line(
+            kind,
+            -part if kind == LineKind.UNUSED_TIME else part,
+            price_id=self.price_id,
+            product_id=self.product_id,
+            product_name=self.product_name,
+            quantity=self.quantity,
+            period_start=at,
+            period_end=end,
+        )
+
     def period_line(self, start: int, end: int) -> Line:
         return Line(
             LineKind.PERIOD,

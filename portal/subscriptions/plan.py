@@ -112,22 +112,9 @@ def choose(billing: Billing, rules: Rules, item: Item, *, new_discount: bool, no
             values={"pending_update": {"price": item.price_id, "quantity": item.quantity}},
         )
     behavior = rules.proration_behavior
-    credit = (
-        []
-        if behavior == "none"
-        else [
-            Line(
-                LineKind.UNUSED_TIME,
-                -money.unused_part(current.amount, start, end, now),
-                price_id=current.price_id,
-                product_id=current.product_id,
-                product_name=current.product_name,
-                quantity=current.quantity,
-                period_start=now,
-                period_end=end,
-            )
-        ]
-    )
+    credit = []
+    if behavior != "none":
+        credit = [current.rest_of_period(LineKind.UNUSED_TIME, start, end, now)]
     if (item.interval, item.interval_count) != (current.interval, current.interval_count):
         return Choice(
             Mode.NEW_PERIOD,
@@ -136,19 +123,7 @@ def choose(billing: Billing, rules: Rules, item: Item, *, new_discount: bool, no
         )
     if behavior == "none":
         return Choice(Mode.PRORATE)
-    lines = [
-        *credit,
-        Line(
-            LineKind.REMAINING_TIME,
-            money.unused_part(item.amount, start, end, now),
-            price_id=item.price_id,
-            product_id=item.product_id,
-            product_name=item.product_name,
-            quantity=item.quantity,
-            period_start=now,
-            period_end=end,
-        ),
-    ]
+    lines = [*credit, item.rest_of_period(LineKind.REMAINING_TIME, start, end, now)]
     if behavior == "always_invoice":
         return Choice(Mode.PRORATE, now_lines=lines)
     return Choice(Mode.PRORATE, pending=lines)
