@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Mount
 from portal import assets, mail, test_clock
 from portal.account.routes import routes as account_routes
 from portal.auth.routes import routes as auth_routes
+from portal.cancellation.routes import routes as cancellation_routes
 from portal.db import Database
 from portal.dev.routes import routes as dev_routes
 from portal.errors import PortalError
@@ -46,7 +47,18 @@ def _freeze_startup_heap() -> None:
 def _routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = [
         # What customers see: the login links, one-time session URLs and their pages.
-        Mount("/p", routes=[*auth_routes, *account_routes, *subscription_routes]),
+        Mount(
+            "/p",
+            routes=[
+                *auth_routes,
+                *account_routes,
+                Mount(
+                    "/subscriptions/{subscription_id}",
+                    name="subscriptions",
+                    routes=[*subscription_routes, *cancellation_routes],
+                ),
+            ],
+        ),
         # Static files only are compressed: pages carry CSRF tokens next to what the visitor
         # typed, which compression would leak to an eavesdropper (BREACH).
         Mount("/static/vendor/htmx", assets.of("htmx"), name="htmx"),

@@ -202,6 +202,8 @@ def error_text(error: PortalError) -> tuple[str, str]:
 
 
 def _worded(value: object) -> object:
+    if isinstance(value, datetime):
+        return date(value, "long")
     if isinstance(value, Money):
         return money(value.amount, value.currency)
     if isinstance(value, int) and not isinstance(value, bool):

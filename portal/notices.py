@@ -27,6 +27,12 @@ class Notice(StrEnum):
     PLAN_CHANGED_AND_PAID = "plan_changed_and_paid"
     CHANGE_SCHEDULED = "change_scheduled"
     CURRENT_PLAN_KEPT = "current_plan_kept"
+    CANCELED = "canceled"
+    CANCEL_SCHEDULED = "cancel_scheduled"
+    CANCEL_UNDONE = "cancel_undone"
+    OFFER_ACCEPTED = "offer_accepted"
+    PAUSED = "paused"
+    RESUMED = "resumed"
     CODE_RESENT = "code_resent"
     CODE_ALREADY_SENT = "code_already_sent"
     CODES_CAPPED = "codes_capped"
@@ -47,6 +53,17 @@ TEXTS: dict[Notice, Text] = {
     ),
     Notice.CHANGE_SCHEDULED: Text(N_("Your plan will change at the end of the current period.")),
     Notice.CURRENT_PLAN_KEPT: Text(N_("You are keeping your current plan.")),
+    Notice.CANCELED: Text(N_("Your subscription has been cancelled.")),
+    Notice.CANCEL_SCHEDULED: Text(
+        N_(
+            "Your subscription will end at the end of the current period. Until then, you can "
+            "still keep it."
+        )
+    ),
+    Notice.CANCEL_UNDONE: Text(N_("Your subscription will continue. It is no longer set to end.")),
+    Notice.OFFER_ACCEPTED: Text(N_("The discount has been applied. Thank you for staying.")),
+    Notice.PAUSED: Text(N_("Payments are paused. We have sent you a confirmation by email.")),
+    Notice.RESUMED: Text(N_("Payments have resumed.")),
     Notice.CODE_RESENT: Text(
         N_("We have sent a new code. Codes sent before it no longer work."), tone="info"
     ),

@@ -6,11 +6,14 @@ from dataclasses import dataclass
 
 from portal import clock
 from portal.account import queries
+from portal.billing import upcoming
 from portal.billing.invoices import pending_lines
 from portal.billing.upcoming import Billing, Discount, Item, Upcoming, next_invoice
+from portal.cancellation.pause import why_not_pausable
+from portal.cancellation.service import why_not_cancellable
 from portal.db import Database, Row
 from portal.errors import NotFound
-from portal.merchant.configuration import Configuration, SubscriptionUpdate
+from portal.merchant.configuration import Configuration
 from portal.subscriptions.service import WHY_NOT, why_not_changeable
 
 LATEST_INVOICES = 5
@@ -23,6 +26,8 @@ class SubscriptionView:
     scheduled: Item | None  # the plan a scheduled change brings at the period end
     next: Upcoming | None  # the next invoice: what the billing clock will write
     why_not_changeable: str | None  # a WHY_NOT message, or None when it can change
+    can_cancel: bool
+    can_pause: bool
 
     @property
     def items(self) -> list[Item]:
@@ -34,10 +39,20 @@ class SubscriptionView:
 
     @property
     def ends_at(self) -> int | None:
-        if self.subscription["cancel_at_period_end"]:
-            return int(self.subscription["current_period_end"])
-        cancel_at: int | None = self.subscription["cancel_at"]
-        return cancel_at
+        return upcoming.ends_at(self.subscription) if upcoming.ending(self.subscription) else None
+
+    @property
+    def can_undo_cancel(self) -> bool:
+        """ "Don't cancel": it ends at the period end, which has not come yet."""
+        return bool(self.subscription["cancel_at_period_end"]) and self.next is not None
+
+    @property
+    def paused_until(self) -> int | None:
+        """The date payments resume, while they are paused."""
+        pause = self.subscription["pause_collection"]
+        if not upcoming.paused_at(self.subscription, clock.timestamp()):
+            return None
+        return int(pause["resumes_at"]) if pause.get("resumes_at") else None
 
 
 @dataclass(frozen=True)
@@ -57,8 +72,9 @@ class Overview:
         return (card["exp_year"], card["exp_month"]) < (today.year, today.month)
 
 
-def _views(rows: list[Row], update: SubscriptionUpdate, balance: int) -> list[SubscriptionView]:
+def _views(rows: list[Row], configuration: Configuration, balance: int) -> list[SubscriptionView]:
     """One view per subscription from the query's row per (item, waiting adjustment)."""
+    features = configuration.features
     grouped: dict[str, list[Row]] = {}
     for row in rows:
         grouped.setdefault(row["id"], []).append(row)
@@ -83,7 +99,8 @@ def _views(rows: list[Row], update: SubscriptionUpdate, balance: int) -> list[Su
                 quantity=first["pending_update"]["quantity"],
                 item_id=billing.items[0].item_id,
             )
-        reason = why_not_changeable(first, billing.items, update)
+        reason = why_not_changeable(first, billing.items, features.subscription_update)
+        business, now = configuration.business_name, clock.timestamp()
         views.append(
             SubscriptionView(
                 first,
@@ -91,6 +108,8 @@ def _views(rows: list[Row], update: SubscriptionUpdate, balance: int) -> list[Su
                 scheduled,
                 next_invoice(billing, scheduled),
                 WHY_NOT[reason] if reason else None,
+                why_not_cancellable(first, features.subscription_cancel, business) is None,
+                why_not_pausable(first, features.subscription_pause, business, now) is None,
             )
         )
     return views
@@ -103,9 +122,7 @@ async def overview(db: Database, customer_id: str, configuration: Configuration)
     rows = await queries.current_subscriptions(db, customer_id, clock.timestamp())
     return Overview(
         customer=customer,
-        subscriptions=_views(
-            rows, configuration.features.subscription_update, int(customer["balance"])
-        ),
+        subscriptions=_views(rows, configuration, int(customer["balance"])),
         default_payment_method=queries.card_of(customer),
         invoices=await queries.latest_invoices(db, customer_id, LATEST_INVOICES),
     )

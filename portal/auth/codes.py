@@ -34,7 +34,6 @@ from portal.errors import (
     ShortCodeRetired,
     SignInLinkNotAccepted,
 )
-from portal.merchant.branding import Branding, readable_on
 from portal.merchant.configuration import Configuration
 from portal.security import keyed_hash, new_token, same
 from portal.settings import Settings
@@ -162,11 +161,8 @@ async def _request_code(
 def _mail_context(
     settings: Settings, configuration: Configuration, code: str, token: str
 ) -> dict[str, object]:
-    branding = Branding.of(configuration)
     return {
-        "business_name": branding.business_name,
-        "button_color": branding.button_color,
-        "button_text_color": readable_on(branding.button_color),
+        **mail.business_context(configuration),
         "code": spaced(code),
         "magic_link": magic_link(settings, str(configuration.login_link_id), token),
         "minutes": CODE_LIFETIME // 60,

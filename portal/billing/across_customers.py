@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from portal.core.statuses import InvoiceStatus
 from portal.db import Database, Row
@@ -37,6 +37,26 @@ async def lock_due_subscription(
         or_(*(subscriptions.c.status == s for s in statuses)),
         subscriptions.c.current_period_end <= now,
     )
+    if not db.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
+    return await db.fetch_one(query)
+
+
+def _pause_ended(now: int) -> ColumnElement[bool]:
+    resumes_at = subscriptions.c.pause_collection["resumes_at"].as_integer()
+    return and_(subscriptions.c.pause_collection.is_not(None), resumes_at <= now)
+
+
+async def pauses_to_end(db: Database, now: int, limit: int) -> list[str]:
+    """Across customers: subscriptions whose pause has reached its date."""
+    rows = await db.fetch_all(select(subscriptions.c.id).where(_pause_ended(now)).limit(limit))
+    return [row["id"] for row in rows]
+
+
+async def lock_pause_to_end(db: Database, subscription_id: str, now: int) -> Row | None:
+    """Across customers: the subscription if its pause is still to end and no other worker
+    holds it."""
+    query = select(subscriptions).where(subscriptions.c.id == subscription_id, _pause_ended(now))
     if not db.is_sqlite:
         query = query.with_for_update(skip_locked=True)
     return await db.fetch_one(query)

@@ -9,9 +9,24 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from portal import clock
 from portal.billing import events, queries
 from portal.db import Database, Row, new_id
 from portal.subscriptions.errors import SubscriptionChanged
+
+PREVIEW_VALID_FOR = 3600
+
+
+def moment(at: int | None) -> int:
+    """The moment to compute a confirmed preview for: the preview's own second (`at`), so
+    that what is written is what was shown; now without one. A preview older than an hour
+    is stale (SubscriptionChanged)."""
+    now = clock.timestamp()
+    if at is None:
+        return now
+    if not now - PREVIEW_VALID_FOR <= at <= now:
+        raise SubscriptionChanged()
+    return at
 
 
 @dataclass(frozen=True)
@@ -36,6 +51,7 @@ class Change:
     quantity: int | None = None
     discount: NewDiscount | None = None
     pending: list[Row] = field(default_factory=list)  # invoice items it adds
+    event: str = "customer.subscription.updated"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,10 +106,20 @@ async def write(db: Database, change: Change) -> None:
                 for row in change.pending
             ],
         )
-    current = {"price": change.price_id, "quantity": change.quantity} if change.item_id else {}
+    current: dict[str, Any] = (
+        {"price": change.price_id, "quantity": change.quantity} if change.item_id else {}
+    )
+    if change.discount is not None:
+        current["discount"] = {
+            "id": change.discount.id,
+            "coupon": change.discount.coupon_id,
+            "promotion_code": change.discount.promotion_code_id,
+            "start": change.discount.start,
+            "end": change.discount.end,
+        }
     await events.record(
         db,
-        "customer.subscription.updated",
+        change.event,
         {"id": change.subscription_id, **current, **change.values},
         change.previous,
     )

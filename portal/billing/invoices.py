@@ -127,6 +127,7 @@ async def write(
     pending_item_ids: list[str] | None = None,
     auto_collect: bool = True,
     change_on_payment: dict[str, Any] | None = None,
+    void: bool = False,
 ) -> Written:
     """Write an invoice and its lines in the caller's transaction.
 
@@ -134,7 +135,8 @@ async def write(
     discount (`discount_id`, the one in force) used up, and either paid (nothing due) or
     open for collection. With `change_on_payment` it stays a draft carrying the change its
     payment completes: nothing else moves until `finalize`, so a declined payment leaves no
-    trace (see collection.py)."""
+    trace (see collection.py). A `void` invoice (a period in a pause) is numbered and voided
+    at once: nothing is due and nothing else moves."""
     now = clock.timestamp()
     invoice_id = new_id("in")
     values: dict[str, Any] = {
@@ -172,6 +174,15 @@ async def write(
     if change_on_payment is not None:
         return Written(invoice_id, InvoiceStatus.DRAFT, draft.amount_due)  # announced once paid
     await _announce(db, values)
+    if void:
+        number = await queries.next_invoice_number(db)
+        await queries.update_invoice(
+            db, customer_id, invoice_id, {"number": number, "status": InvoiceStatus.VOID}
+        )
+        await events.record(
+            db, "invoice.voided", {"id": invoice_id, "number": number, "status": InvoiceStatus.VOID}
+        )
+        return Written(invoice_id, InvoiceStatus.VOID, 0)
     status = await finalize(db, invoice_id, customer_id, auto_collect=auto_collect)
     return Written(invoice_id, status, draft.amount_due)
 

@@ -239,6 +239,12 @@ async def redeem(db: Database, promotion_code_id: str, coupon_id: str) -> bool:
     ) and await _count_redemption(db, coupons, coupon_id, 1)
 
 
+async def redeem_coupon(db: Database, coupon_id: str) -> bool:
+    """Count a redemption of a coupon given without a code (the retention offer), unless
+    its limit was reached meanwhile."""
+    return await _count_redemption(db, coupons, coupon_id, 1)
+
+
 async def give_back_redemption(db: Database, promotion_code_id: str, coupon_id: str) -> None:
     """A redemption whose change was never made (its payment was declined)."""
     await _count_redemption(db, promotion_codes, promotion_code_id, -1)

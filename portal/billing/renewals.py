@@ -2,7 +2,8 @@
 
 At the end of each period a subscription is renewed (one invoice per subscription and period),
 ended if it was set to end (with a final invoice for adjustments still waiting), or moved to
-a change that was scheduled; trials end; pauses lapse. What happens is `next_invoice` — the
+a change that was scheduled; trials end; a period that falls in a pause gets a void invoice,
+and pauses end on their date. What happens is `next_invoice` — the
 computation the overview and previews announce — so the invoice written is the one announced.
 Each step is one transaction on one locked subscription, so several workers share the work
 (PostgreSQL skips rows another worker holds) and a worker killed half-way leaves nothing
@@ -39,19 +40,44 @@ async def renew(db: Database, subscription_id: str) -> bool:
             await _end(db, sub)
         else:
             await _move_on(db, sub, next_, changed_item=scheduled is not None)
-        if next_.draft is not None:
+        invoice = next_.draft or next_.voided
+        if invoice is not None:
             await invoices.write(
                 db,
-                next_.draft,
+                invoice,
                 customer_id=sub["customer_id"],
                 subscription_id=sub["id"],
                 billing_reason="subscription_cycle",
                 period_start=next_.at,
                 period_end=next_.period_end or next_.at,
                 discount_id=next_.discount.id if next_.discount else None,
-                pending_item_ids=billing.pending_item_ids,
+                pending_item_ids=billing.pending_item_ids if next_.draft else None,
                 auto_collect=sub["collection_method"] == "charge_automatically",
+                void=next_.draft is None,
             )
+        return True
+
+
+async def resume(db: Database, subscription_id: str) -> bool:
+    """End a pause whose date has come; False when there was nothing to do (or another worker
+    holds it)."""
+    now = clock.timestamp()
+    async with db.transaction():
+        sub = await across_customers.lock_pause_to_end(db, subscription_id, now)
+        if sub is None:
+            return False
+        await queries.set_subscription(
+            db,
+            sub["customer_id"],
+            sub["id"],
+            {"pause_collection": None, "version": sub["version"] + 1},
+        )
+        await events.record(
+            db,
+            "customer.subscription.updated",
+            {"id": sub["id"], "pause_collection": None},
+            {"pause_collection": sub["pause_collection"]},
+        )
         return True
 
 
@@ -130,6 +156,8 @@ async def run_due(db: Database, processor: PaymentProcessor, *, limit: int = 100
         if not progressed:
             break  # the rest is held by other workers, or failing: next pass
         moved += progressed
+    for subscription_id in await across_customers.pauses_to_end(db, clock.timestamp(), limit):
+        await resume(db, subscription_id)
     await collection.settle_unfinished(db, processor, clock.timestamp(), limit)
     await collection.collect_due(db, processor, clock.timestamp(), limit)
     return moved

@@ -163,6 +163,7 @@ class Upcoming:
     items: list[Item]  # the items from `at` on
     period_end: int | None  # the new period's end (renewal and pause)
     discount: Discount | None  # the discount the draft uses
+    voided: Draft | None = None  # paused: the period's invoice, written void
 
 
 def ending(subscription: Row) -> bool:
@@ -172,6 +173,13 @@ def ending(subscription: Row) -> bool:
         subscription["cancel_at_period_end"]
         or (subscription["cancel_at"] and subscription["cancel_at"] <= end)
     )
+
+
+def ends_at(subscription: Row) -> int:
+    """When an ending subscription ends (see `ending`)."""
+    if subscription["cancel_at_period_end"] or not subscription["cancel_at"]:
+        return int(subscription["current_period_end"])
+    return int(subscription["cancel_at"])
 
 
 def paused_at(subscription: Row, at: int) -> bool:
@@ -196,9 +204,11 @@ def next_invoice(billing: Billing, scheduled: Item | None = None) -> Upcoming | 
         return Upcoming(Kind.FINAL, at, draft, billing.items, None, discount if draft else None)
     items = billing.scheduled_items(scheduled)
     end = money.add_interval(at, items[0].interval, items[0].interval_count)
-    if paused_at(sub, at):
-        return Upcoming(Kind.PAUSED, at, None, items, end, None)
     lines = [item.period_line(at, end) for item in items if item.usage_type == "licensed"]
+    if paused_at(sub, at):
+        # Adjustments wait for the first invoice after the pause.
+        voided = Draft(items[0].currency, lines)
+        return Upcoming(Kind.PAUSED, at, None, items, end, None, voided)
     draft = Draft(items[0].currency, [*lines, *billing.pending], coupon, billing.balance)
     return Upcoming(Kind.RENEWAL, at, draft, items, end, discount)
 

@@ -26,6 +26,8 @@ from portal import clock, i18n
 from portal.db import Database, Row, new_id
 from portal.delivery import Failure, Outbox, deliver_due, failure
 from portal.mail import queries
+from portal.merchant.branding import Branding, readable_on
+from portal.merchant.configuration import Configuration
 from portal.settings import Settings
 from portal.tables import outbox_emails as outbox
 from portal.templating import templates
@@ -37,6 +39,16 @@ CLAIM_SECONDS = 120
 BACKOFF_SECONDS = (30, 60, 120, 300, 600, 1800, 3600)
 GIVE_UP_AFTER = 30
 """Failed attempts after which a message is given up (about a day of trying)."""
+
+
+def business_context(configuration: Configuration) -> dict[str, str]:
+    """What every mail to a customer shows of the business: its name and button colours."""
+    branding = Branding.of(configuration)
+    return {
+        "business_name": branding.business_name,
+        "button_color": branding.button_color,
+        "button_text_color": readable_on(branding.button_color),
+    }
 
 
 def render_email(

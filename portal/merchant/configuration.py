@@ -74,6 +74,11 @@ class SubscriptionCancel(Toggle):
     retention_coupon: CouponId | None = None
 
 
+class SubscriptionPause(Toggle):
+    maximum_days: Annotated[int, Field(ge=1, le=90)] = 90
+    """The longest pause a customer may choose (90 days at most)."""
+
+
 class AdjustableQuantity(Toggle):
     minimum: Annotated[int, Field(ge=0)] = 1
     maximum: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
@@ -106,7 +111,7 @@ class Features(Obj):
     invoice_history: Toggle = Toggle()
     payment_method_update: Toggle = Toggle()
     subscription_cancel: SubscriptionCancel = SubscriptionCancel()
-    subscription_pause: Toggle = Toggle()
+    subscription_pause: SubscriptionPause = SubscriptionPause()
     subscription_update: SubscriptionUpdate = SubscriptionUpdate()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.datastructures import FormData, QueryParams
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
 from portal import notices
 from portal.auth.guard import customer_page
@@ -18,6 +18,7 @@ from portal.subscriptions import service
 from portal.subscriptions.errors import SubscriptionChanged
 from portal.subscriptions.plan import Mode
 from portal.templating import path_for, render
+from portal.web.forms import integer
 
 
 def _quantity(values: QueryParams | FormData, offer: service.Offer, price_id: str) -> int:
@@ -38,12 +39,12 @@ def _change(values: QueryParams | FormData, offer: service.Offer) -> service.Req
     price_id = str(values.get("price") or "")
     if not price_id:
         return None
-    at = str(values.get("at") or "")
+    at = integer(values, "at")
     return service.Request(
         price_id,
         _quantity(values, offer, price_id),
         str(values.get("promotion_code") or "")[:64],
-        int(at) if at.isdigit() else None,
+        at if at >= 0 else None,
     )
 
 
@@ -102,15 +103,9 @@ async def confirm_update(request: Request, session: SignedIn) -> Response:
     if change is None:
         return RedirectResponse(request.url.path, status_code=303)
     db = request.app.state.db
-    version = str(form.get("version", ""))
     try:
-        plan = await service.apply(
-            db,
-            processor_for(request.app.state.settings, db),
-            offer,
-            change,
-            int(version) if version.isdigit() else -1,
-        )
+        processor = processor_for(request.app.state.settings, db)
+        plan = await service.apply(db, processor, offer, change, integer(form, "version"))
     except (SubscriptionChanged, PaymentDeclined) as error:
         # Two tabs, a double submit, or a declined card: the plan as it is now, and why.
         fresh = await _offer(request, session)
@@ -134,26 +129,18 @@ async def confirm_update(request: Request, session: SignedIn) -> Response:
 @customer_page
 async def drop_scheduled_change(request: Request, session: SignedIn) -> Response:
     form = await request.form()
-    version = str(form.get("version", ""))
     await service.keep_current_plan(
         request.app.state.db,
         session.customer_id,
         request.path_params["subscription_id"],
-        int(version) if version.isdigit() else -1,
+        integer(form, "version"),
     )
     return notices.redirect(request, path_for(request, "account:home"), Notice.CURRENT_PLAN_KEPT)
 
 
+# Under the subscriptions Mount (/p/subscriptions/{subscription_id}, see app.py).
 routes = [
-    Mount(
-        "/subscriptions/{subscription_id}",
-        name="subscriptions",
-        routes=[
-            Route("/update", update_page, methods=["GET"], name="update"),
-            Route("/update", confirm_update, methods=["POST"], name="confirm"),
-            Route(
-                "/scheduled-change", drop_scheduled_change, methods=["POST"], name="drop_scheduled"
-            ),
-        ],
-    ),
+    Route("/update", update_page, methods=["GET"], name="update"),
+    Route("/update", confirm_update, methods=["POST"], name="confirm"),
+    Route("/scheduled-change", drop_scheduled_change, methods=["POST"], name="drop_scheduled"),
 ]

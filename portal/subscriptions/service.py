@@ -197,26 +197,12 @@ async def promotion_discount(
     )
 
 
-PREVIEW_VALID_FOR = 3600
-
-
 @dataclass(frozen=True)
 class Request:
     price_id: str
     quantity: int
     promotion_code: str = ""
     at: int | None = None  # the moment the confirmed preview was computed for
-
-
-def _moment(request: Request) -> int:
-    """Prorations are computed for the preview's own second, so the charge is the preview;
-    a preview older than an hour is stale."""
-    now = clock.timestamp()
-    if request.at is None:
-        return now
-    if not now - PREVIEW_VALID_FOR <= request.at <= now:
-        raise SubscriptionChanged()
-    return request.at
 
 
 async def preview(db: Database, offer: Offer, request: Request) -> Plan:
@@ -228,7 +214,7 @@ async def preview(db: Database, offer: Offer, request: Request) -> Plan:
         quantity = current.quantity if price["product_id"] == current.product_id else 1
     elif not option.min_quantity <= quantity <= option.max_quantity:
         raise QuantityOutOfRange(minimum=option.min_quantity, maximum=option.max_quantity)
-    now = _moment(request)
+    now = changes.moment(request.at)
     discount = None
     if request.promotion_code.strip():
         if not offer.allow_promotion_code:

@@ -23,6 +23,8 @@ subscriptions = Table(
     Column("trial_start", BigInteger),
     Column("trial_end", BigInteger),
     Column("pause_collection", JSON),  # {behavior, resumes_at}
+    # The retention coupon offered on cancelling: None, "accepted" or "declined" (once only).
+    Column("retention_offer", String(12)),
     Column("collection_method", String(24), nullable=False, default="charge_automatically"),
     Column("default_payment_method_id", String(64)),
     Column("schedule_id", String(64)),  # an attached subscription schedule (not editable here)

@@ -77,3 +77,9 @@ function markPreviewStale() {
   preview.setAttribute("aria-busy", "true");
   for (const button of preview.querySelectorAll("form button")) button.disabled = true;
 }
+
+// Cancelling: each step htmx swaps in moves focus to its heading, which announces it.
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (event.detail.target.id !== "cancel-flow") return;
+  document.querySelector("#cancel-flow h2")?.focus();
+});

@@ -12,6 +12,7 @@ from portal import clock
 from portal.billing import collection, events, renewals
 from portal.db import Database
 from portal.payments.processor import TestProcessor
+from portal.tables import events as event_table
 from portal.tables import invoice_items, invoices, processor_charges, subscriptions
 from tests import factories
 
@@ -142,16 +143,34 @@ class TestRenewal:
         assert row["status"] == "canceled" and row["ended_at"] == data["sub"]["current_period_end"]
         assert await cycle_invoices(db, data["sub"]["id"]) == []
 
-    async def test_no_invoices_while_paused(self, db: Database) -> None:
-        [data] = await setup(
-            db, pause_collection={"behavior": "void", "resumes_at": 1_800_000_000 + 40 * DAY}
+    async def test_periods_in_a_pause_get_void_invoices_and_the_pause_ends_on_its_date(
+        self, db: Database
+    ) -> None:
+        resumes_at = 1_800_000_000 + 40 * DAY
+        [data] = await setup(db, pause_collection={"behavior": "void", "resumes_at": resumes_at})
+        sub_id = data["sub"]["id"]
+        await renewals.run_due(db, TestProcessor(db))
+        [voided] = await cycle_invoices(db, sub_id)
+        assert voided["status"] == "void" and voided["amount_paid"] == 0 and voided["number"]
+        assert await db.fetch_val(select(func.count()).select_from(processor_charges)) == 0
+        clock.advance(40 * DAY - 1)  # one second before the pause ends: still paused
+        await renewals.run_due(db, TestProcessor(db))
+        assert (await sub_row(db, sub_id))["pause_collection"]["resumes_at"] == resumes_at
+        clock.advance(1)
+        await renewals.run_due(db, TestProcessor(db))
+        assert (await sub_row(db, sub_id))["pause_collection"] is None
+        resumed = await db.fetch_one(
+            select(event_table)
+            .where(event_table.c.type == "customer.subscription.updated")
+            .order_by(event_table.c.created.desc())
+            .limit(1)
         )
+        assert resumed is not None and resumed["data"]["pause_collection"] is None
+        assert resumed["previous_attributes"]["pause_collection"]["resumes_at"] == resumes_at
+        clock.advance(25 * DAY)  # the period after the pause is invoiced and paid
         await renewals.run_due(db, TestProcessor(db))
-        assert await cycle_invoices(db, data["sub"]["id"]) == []
-        clock.advance(60 * DAY)  # a period still in the pause, then one after it
-        await renewals.run_due(db, TestProcessor(db))
-        assert len(await cycle_invoices(db, data["sub"]["id"])) == 1
-        assert (await sub_row(db, data["sub"]["id"]))["pause_collection"] is None
+        statuses = [i["status"] for i in await cycle_invoices(db, sub_id)]
+        assert sorted(statuses) == ["paid", "void", "void"]
 
 
 class TestDunning:

@@ -422,11 +422,11 @@ class TestOverview:
         assert "Your trial ends on" in html(await client.get("/p/")).css_first(".when").text()
         await shop.customer(subscription={"cancel_at_period_end": True})
         page = html(await client.get("/p/"))
-        assert "will end on" in page.css_first(".when").text()
+        assert "Ends on" in page.css_first(".when").text()
         await shop.customer(
             subscription={"pause_collection": {"behavior": "void", "resumes_at": now + 9 * DAY}}
         )
-        assert "paused until" in html(await client.get("/p/")).css_first(".when").text()
+        assert "Paused until" in html(await client.get("/p/")).css_first(".when").text()
 
     async def test_metered_subscriptions_cannot_be_changed(
         self, shop: Shop, client: AsyncClient
