@@ -174,6 +174,15 @@ ACTIONS = [
     "Skip to main content",
     "Back to billing",
     "Return to the website",
+    "Cancel subscription",
+    "Cancel your subscription",
+    "Cancel now",
+    "Cancel on %(date)s",
+    "Keep my subscription",
+    "Accept the offer and stay",
+    "Pause payments",
+    "Resume payments now",
+    "Keep paying as usual",
 ]
 INFINITIVE = {
     "fr": re.compile(r"^(se |m'|s')?\w+(er|ir|re)\b"),

@@ -71,11 +71,21 @@ class Cancellation:
         return int(self.subscription["version"])
 
     @property
-    def credit(self) -> int:
-        """What the final invoice credits for unused time (0 when nothing)."""
+    def earlier(self) -> int:
+        """The adjustments of earlier changes the final invoice carries."""
+        return sum(line.amount for line in self.billing.pending) if self.final else 0
+
+    @property
+    def unused(self) -> int:
+        """What is credited for the unused rest of the period (cancelling now, prorated)."""
         if self.final is None:
             return 0
-        return -sum(line.amount for line in self.final.lines if line.kind == LineKind.UNUSED_TIME)
+        return self.earlier - sum(line.amount for line in self.final.lines)
+
+    @property
+    def credit(self) -> int:
+        """What the final invoice adds to the customer's credit balance."""
+        return max(0, self.final.balance - self.final.balance_after) if self.final else 0
 
 
 @dataclass(frozen=True)

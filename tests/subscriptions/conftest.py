@@ -69,15 +69,19 @@ class Shop:
         quantity: int = 1,
         card_last4: str = "4242",
         update: dict[str, Any] | None = None,
+        more_features: dict[str, Any] | None = None,
         subscription: dict[str, Any] | None = None,
         coupons: list[dict[str, Any]] | None = None,
         promotion_codes: list[dict[str, Any]] | None = None,
         invoices: int = 1,
         later: int = 0,
     ) -> dict[str, Any]:
-        """`later`: seconds that pass between loading the data and signing in."""
+        """`update`: the configuration's subscription_update; `more_features`: its other
+        features; `later`: seconds that pass between loading the data and signing in."""
         now = clock.timestamp()
-        config = factories.configuration(features=features(self.cat, **(update or {})))
+        config = factories.configuration(
+            features={**features(self.cat, **(update or {})), **(more_features or {})}
+        )
         cus = factories.customer()
         pm = factories.card(
             cus["id"],
