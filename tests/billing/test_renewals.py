@@ -215,6 +215,29 @@ class TestSafety:
         charges = await db.fetch_val(select(func.count()).select_from(processor_charges))
         assert charges == 30
 
+    async def test_two_workers_void_and_resume_each_pause_once(
+        self, db: Database, database_url: str
+    ) -> None:
+        resumes_at = 1_800_000_000 + 10 * DAY
+        data = await setup(
+            db, count=20, pause_collection={"behavior": "void", "resumes_at": resumes_at}
+        )
+        await two_workers(db, database_url)
+        clock.advance(10 * DAY)
+        await two_workers(db, database_url)
+        for item in data:
+            [voided] = await cycle_invoices(db, item["sub"]["id"])
+            assert voided["status"] == "void"
+            assert (await sub_row(db, item["sub"]["id"]))["pause_collection"] is None
+        resumed = await db.fetch_val(
+            select(func.count())
+            .select_from(event_table)
+            .where(event_table.c.type == "customer.subscription.updated")
+            .where(event_table.c.created == resumes_at)
+        )
+        assert resumed == 20
+        assert await db.fetch_val(select(func.count()).select_from(processor_charges)) == 0
+
     async def test_a_renewal_killed_half_way_leaves_nothing_and_is_redone(
         self, db: Database, monkeypatch: pytest.MonkeyPatch
     ) -> None:
