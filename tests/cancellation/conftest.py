@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from httpx import AsyncClient, Response
+from selectolax.lexbor import LexborNode
 from sqlalchemy import select
 
 from portal import clock
 from portal.db import Database
 from portal.tables import events, outbox_emails, subscriptions
 from tests.conftest import html
-from tests.subscriptions.conftest import DAY, Shop, shop  # noqa: F401  (the fixture)
+from tests.subscriptions.conftest import shop  # noqa: F401  (the fixture, for these tests)
 
 REASONS = ["too_expensive", "missing_features", "unused", "other"]
 
@@ -57,16 +58,20 @@ def shown_step(response: Response) -> str:
     return str(section.attributes["data-step"])
 
 
+def hidden_fields(form: LexborNode) -> dict[str, str]:
+    """What a form sends of itself: its hidden fields (the CSRF token, versions, answers)."""
+    return {
+        str(i.attributes["name"]): i.attributes.get("value") or ""
+        for i in form.css("input[type=hidden]")
+    }
+
+
 async def submit(
     client: AsyncClient, response: Response, form: str = "form[method=post]"
 ) -> Response:
     """Submit a form of the page exactly as shown (its hidden fields)."""
     node = html(response).css_first(f"#cancel-flow {form}")
-    data = {
-        str(i.attributes["name"]): i.attributes.get("value") or ""
-        for i in node.css("input[type=hidden]")
-    }
-    return await client.post(str(node.attributes["action"]), data=data)
+    return await client.post(str(node.attributes["action"]), data=hidden_fields(node))
 
 
 async def row(db: Database, sub_id: str) -> dict[str, Any]:

@@ -13,10 +13,9 @@ from portal.db import Database
 from portal.payments.processor import TestProcessor
 from portal.tables import coupons, customers, discounts, invoice_lines, invoices
 from tests.cancellation.conftest import (
-    DAY,
-    Shop,
     cancel_feature,
     cancel_url,
+    hidden_fields,
     mails,
     retention_coupon,
     row,
@@ -26,6 +25,7 @@ from tests.cancellation.conftest import (
     subscription_events,
 )
 from tests.conftest import html
+from tests.subscriptions.conftest import DAY, Shop
 from tests.subscriptions.helpers import confirm, preview
 
 
@@ -75,10 +75,7 @@ class TestAtPeriodEnd:
 
         undone = await client.post(
             str(keep.attributes["action"]),
-            data={
-                "csrftoken": str(keep.css_first("[name=csrftoken]").attributes["value"]),
-                "version": str(after["version"]),
-            },
+            data=hidden_fields(keep),
         )
         assert undone.status_code == 303
         restored = await row(db, sub["id"])
@@ -331,10 +328,7 @@ class TestRetentionOffer:
         keep = overview.css_first(".subscription-actions form")
         await client.post(
             str(keep.attributes["action"]),
-            data={
-                "csrftoken": str(keep.css_first("[name=csrftoken]").attributes["value"]),
-                "version": str(after["version"]),
-            },
+            data=hidden_fields(keep),
         )
         assert shown_step(await step(client, sub, step="offer")) == "confirm"
 
@@ -431,10 +425,7 @@ class TestRefusals:
         assert long.status_code == 400 and "Keep it to 500 characters." in long.text
         page = await step(client, sub, step="confirm")
         node = html(page).css_first("#cancel-flow form[method=post]")
-        fields = {
-            str(i.attributes["name"]): i.attributes.get("value") or ""
-            for i in node.css("input[type=hidden]")
-        }
+        fields = hidden_fields(node)
         posted = await client.post(cancel_url(sub), data={**fields, "comment": "y" * 501})
         assert posted.status_code == 400 and "Keep it to 500 characters." in posted.text
         assert not (await row(db, sub["id"]))["cancel_at_period_end"]

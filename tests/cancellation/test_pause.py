@@ -13,14 +13,14 @@ from portal.db import Database
 from portal.payments.processor import TestProcessor
 from portal.tables import invoices, processor_charges
 from tests.cancellation.conftest import (
-    DAY,
-    Shop,
     cancel_feature,
+    hidden_fields,
     mails,
     row,
     subscription_events,
 )
 from tests.conftest import html
+from tests.subscriptions.conftest import DAY, Shop
 
 
 def pause_url(sub: dict[str, Any]) -> str:
@@ -31,10 +31,7 @@ async def pause(client: AsyncClient, sub: dict[str, Any], days: int | str) -> Re
     page = await client.get(pause_url(sub))
     assert page.status_code == 200, page.text
     form = html(page).css_first("#pause-form")
-    data = {
-        str(i.attributes["name"]): i.attributes.get("value") or ""
-        for i in form.css("input[type=hidden]")
-    }
+    data = hidden_fields(form)
     return await client.post(str(form.attributes["action"]), data={**data, "days": str(days)})
 
 
@@ -95,10 +92,7 @@ class TestPause:
         await pause(client, sub, 60)
         overview = html(await client.get("/p/"))
         resume = overview.css_first(".subscription-actions form[action$='/resume']")
-        fields = {
-            str(i.attributes["name"]): i.attributes.get("value") or ""
-            for i in resume.css("input[type=hidden]")
-        }
+        fields = hidden_fields(resume)
         assert (await client.post(str(resume.attributes["action"]), data=fields)).status_code == 303
         resumed = await row(db, sub["id"])
         assert resumed["pause_collection"] is None
@@ -141,7 +135,7 @@ class TestRefusals:
         self, shop: Shop, client: AsyncClient, db: Database
     ) -> None:
         now = clock.timestamp()
-        cases = [
+        cases: list[tuple[dict[str, Any], str]] = [
             ({"status": "past_due"}, "A payment is overdue."),
             (
                 {"status": "trialing", "trial_end": now + 20 * DAY},
@@ -171,10 +165,7 @@ class TestRefusals:
         sub = data["subscription"]
         page = await client.get(pause_url(sub))
         form = html(page).css_first("#pause-form")
-        fields = {
-            str(i.attributes["name"]): i.attributes.get("value") or ""
-            for i in form.css("input[type=hidden]")
-        }
+        fields = hidden_fields(form)
         first = await client.post(pause_url(sub), data={**fields, "days": "14"})
         second = await client.post(pause_url(sub), data={**fields, "days": "30"})
         assert first.status_code == 303 and second.status_code == 409
