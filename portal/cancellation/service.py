@@ -302,6 +302,8 @@ async def cancel(
             values["cancel_at_period_end"] = True
         else:
             values.update(status=SubscriptionStatus.CANCELED, ended_at=at)
+            if sub["status"] == SubscriptionStatus.TRIALING:
+                values["trial_end"] = at  # the trial ends with it
         await changes.write(
             db,
             changes.Change(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
@@ -166,21 +167,40 @@ class TestAtPeriodEnd:
 
 
 class TestImmediately:
+    @pytest.mark.parametrize("behavior", ["create_prorations", "none"])
     async def test_the_credit_shown_is_the_credit_written(
-        self, shop: Shop, client: AsyncClient, db: Database
+        self, shop: Shop, client: AsyncClient, db: Database, behavior: str
     ) -> None:
         rng = random.Random(9)
         for _ in range(8):
             data = await shop.customer(
                 plan="pro_month",
                 quantity=rng.randint(1, 7),
-                more_features=cancel_feature(
-                    mode="immediately", proration_behavior="create_prorations"
-                ),
+                more_features=cancel_feature(mode="immediately", proration_behavior=behavior),
                 later=rng.randint(0, 19 * DAY),
             )
             sub, customer_id = data["subscription"], data["customer"]["id"]
             page = await step(client, sub, step="confirm")
+            if behavior == "none":
+                assert html(page).maybe(".unused") is None and "is not refunded" in page.text
+                assert (await submit(client, page)).status_code == 303
+                assert (await row(db, sub["id"]))["status"] == "canceled"
+                assert (
+                    await db.fetch_val(
+                        select(customers.c.balance).where(customers.c.id == customer_id)
+                    )
+                    == 0
+                )
+                assert (
+                    await db.fetch_all(
+                        select(invoices).where(
+                            invoices.c.subscription_id == sub["id"],
+                            invoices.c.billing_reason == "subscription_update",
+                        )
+                    )
+                    == []
+                )
+                continue
             shown = int(str(html(page).css_first(".unused").attributes["data-amount"]))
             assert shown > 0
             assert html(page).css_first(".credit").attributes["data-amount"] == str(shown)
