@@ -66,6 +66,32 @@ class Change:
         return Change(**{**self.__dict__, "version": self.version + 1})
 
 
+async def update(
+    db: Database,
+    subscription: Row,
+    version: int,
+    values: dict[str, Any],
+    *,
+    at: int | None = None,
+    previous: dict[str, Any] | None = None,
+    **change: Any,
+) -> None:
+    """Set `values` on a subscription read at `version` (its previous values, for the event,
+    from `subscription` unless given): a `Change` of columns only, written at once."""
+    await write(
+        db,
+        Change(
+            customer_id=subscription["customer_id"],
+            subscription_id=subscription["id"],
+            version=version,
+            at=clock.timestamp() if at is None else at,
+            values=values,
+            previous={key: subscription[key] for key in values} if previous is None else previous,
+            **change,
+        ),
+    )
+
+
 async def write(db: Database, change: Change) -> None:
     """Make the change in the caller's transaction; SubscriptionChanged when the subscription
     moved on since it was computed (another tab, the billing clock)."""

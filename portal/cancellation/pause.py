@@ -11,11 +11,12 @@ from portal.billing import changes, money, upcoming
 from portal.billing import queries as billing_queries
 from portal.billing.upcoming import Item
 from portal.cancellation import errors
-from portal.cancellation.service import plan_names, scoped_subscription, send_confirmation
+from portal.cancellation.service import plan_names, send_confirmation
 from portal.core.statuses import SubscriptionStatus
 from portal.db import Database, Row
 from portal.errors import PortalError
 from portal.merchant.configuration import Configuration, SubscriptionPause
+from portal.subscriptions import service as subscriptions
 from portal.subscriptions.errors import SubscriptionChanged
 from portal.subscriptions.service import WHY_NOT
 
@@ -83,7 +84,7 @@ def length(subscription: Row, item: Item, days: int, now: int) -> Length:
 async def offer(
     db: Database, configuration: Configuration, customer_id: str, subscription_id: str
 ) -> PauseOffer:
-    subscription = await scoped_subscription(db, customer_id, subscription_id)
+    subscription = await subscriptions.scoped(db, customer_id, subscription_id)
     pause = configuration.features.subscription_pause
     now = clock.timestamp()
     refused = why_not_pausable(subscription, pause, configuration.business_name, now)
@@ -116,18 +117,10 @@ async def pause(
             raise errors.PauseLength(maximum=paused.maximum_days)
         if version != paused.version:
             raise SubscriptionChanged()
-        now = clock.timestamp()
-        chosen = length(paused.subscription, paused.items[0], days, now)
-        await changes.write(
-            db,
-            changes.Change(
-                customer_id=customer_id,
-                subscription_id=subscription_id,
-                version=version,
-                at=now,
-                values={"pause_collection": {"behavior": "void", "resumes_at": chosen.resumes_at}},
-                previous={"pause_collection": paused.subscription["pause_collection"]},
-            ),
+        chosen = length(paused.subscription, paused.items[0], days, clock.timestamp())
+        pause_collection = {"behavior": "void", "resumes_at": chosen.resumes_at}
+        await changes.update(
+            db, paused.subscription, version, {"pause_collection": pause_collection}
         )
         await send_confirmation(
             db,
@@ -144,17 +137,7 @@ async def pause(
 async def resume(db: Database, customer_id: str, subscription_id: str, version: int) -> None:
     """Resume payments before the pause's end: the next renewal is invoiced as usual."""
     async with db.transaction():
-        subscription = await scoped_subscription(db, customer_id, subscription_id)
+        subscription = await subscriptions.scoped(db, customer_id, subscription_id)
         if not upcoming.paused_at(subscription, clock.timestamp()):
             raise errors.NotPaused()
-        await changes.write(
-            db,
-            changes.Change(
-                customer_id=customer_id,
-                subscription_id=subscription_id,
-                version=version,
-                at=clock.timestamp(),
-                values={"pause_collection": None},
-                previous={"pause_collection": subscription["pause_collection"]},
-            ),
-        )
+        await changes.update(db, subscription, version, {"pause_collection": None})

@@ -21,7 +21,8 @@ from portal.core.statuses import LIVE, SubscriptionStatus
 from portal.db import Database, Row, new_id
 from portal.errors import PortalError
 from portal.merchant.configuration import Configuration, SubscriptionCancel
-from portal.subscriptions.errors import SubscriptionChanged, SubscriptionNotFound
+from portal.subscriptions import service as subscriptions
+from portal.subscriptions.errors import SubscriptionChanged
 from portal.subscriptions.service import WHY_NOT
 
 MAX_COMMENT = 500
@@ -114,13 +115,6 @@ def why_not_cancellable(
     return None
 
 
-async def scoped_subscription(db: Database, customer_id: str, subscription_id: str) -> Row:
-    subscription = await billing_queries.subscription(db, customer_id, subscription_id)
-    if subscription is None:
-        raise SubscriptionNotFound()
-    return subscription
-
-
 async def load(
     db: Database,
     configuration: Configuration,
@@ -129,7 +123,7 @@ async def load(
     at: int | None = None,
 ) -> Cancellation:
     """What cancelling does at `at` (a moment within the last hour; now by default)."""
-    subscription = await scoped_subscription(db, customer_id, subscription_id)
+    subscription = await subscriptions.scoped(db, customer_id, subscription_id)
     cancel = configuration.features.subscription_cancel
     refused = why_not_cancellable(subscription, cancel, configuration.business_name)
     if refused is not None:
@@ -304,21 +298,14 @@ async def cancel(
             values.update(status=SubscriptionStatus.CANCELED, ended_at=at)
             if sub["status"] == SubscriptionStatus.TRIALING:
                 values["trial_end"] = at  # the trial ends with it
-        await changes.write(
+        ended = cancellation.when == When.NOW
+        await changes.update(
             db,
-            changes.Change(
-                customer_id=customer_id,
-                subscription_id=subscription_id,
-                version=request.version,
-                at=at,
-                values=values,
-                previous={key: sub[key] for key in values},
-                event=(
-                    "customer.subscription.updated"
-                    if cancellation.when == When.PERIOD_END
-                    else "customer.subscription.deleted"
-                ),
-            ),
+            sub,
+            request.version,
+            values,
+            at=at,
+            event="customer.subscription.deleted" if ended else "customer.subscription.updated",
         )
         if cancellation.when == When.NOW and cancellation.final is not None:
             billing = cancellation.billing
@@ -372,18 +359,15 @@ async def accept_offer(
         discount = offer.discount
         if not await billing_queries.redeem_coupon(db, discount.coupon.id):
             raise errors.OfferUnavailable()
-        await changes.write(
+        await changes.update(
             db,
-            changes.Change(
-                customer_id=customer_id,
-                subscription_id=subscription_id,
-                version=version,
-                at=cancellation.at,
-                values={"retention_offer": "accepted"},
-                previous={"retention_offer": None, "discount": None},
-                discount=changes.NewDiscount(
-                    discount.id, discount.coupon.id, None, discount.start, discount.end
-                ),
+            cancellation.subscription,
+            version,
+            {"retention_offer": "accepted"},
+            at=cancellation.at,
+            previous={"retention_offer": None, "discount": None},
+            discount=changes.NewDiscount(
+                discount.id, discount.coupon.id, None, discount.start, discount.end
             ),
         )
     return offer
@@ -401,7 +385,7 @@ async def undo(
 ) -> None:
     """Keep a subscription that was set to end at its period end, as it was before."""
     async with db.transaction():
-        sub = await scoped_subscription(db, customer_id, subscription_id)
+        sub = await subscriptions.scoped(db, customer_id, subscription_id)
         if (
             not sub["cancel_at_period_end"]
             or sub["status"] not in LIVE
@@ -409,17 +393,7 @@ async def undo(
         ):
             raise errors.NotEnding()
         values = {"cancel_at_period_end": False, "canceled_at": None, "cancellation_details": None}
-        await changes.write(
-            db,
-            changes.Change(
-                customer_id=customer_id,
-                subscription_id=subscription_id,
-                version=version,
-                at=clock.timestamp(),
-                values=values,
-                previous={key: sub[key] for key in values},
-            ),
-        )
+        await changes.update(db, sub, version, values)
         items = await billing_queries.items(db, customer_id, subscription_id)
         await send_confirmation(
             db,

@@ -110,9 +110,7 @@ async def offer(
     db: Database, configuration: Configuration, customer_id: str, subscription_id: str
 ) -> Offer:
     """Load a subscription for a change; UpdateNotAllowed says why when it cannot change."""
-    subscription = await billing_queries.subscription(db, customer_id, subscription_id)
-    if subscription is None:
-        raise SubscriptionNotFound()
+    subscription = await scoped(db, customer_id, subscription_id)
     billing, scheduled = await upcoming.load(db, subscription, at=clock.timestamp())
     update = configuration.features.subscription_update
     reason = why_not_changeable(subscription, billing.items, update)
@@ -264,25 +262,21 @@ async def apply(
     return plan
 
 
+async def scoped(db: Database, customer_id: str, subscription_id: str) -> Row:
+    """The customer's subscription; SubscriptionNotFound for anyone else's."""
+    subscription = await billing_queries.subscription(db, customer_id, subscription_id)
+    if subscription is None:
+        raise SubscriptionNotFound()
+    return subscription
+
+
 async def keep_current_plan(
     db: Database, customer_id: str, subscription_id: str, version: int
 ) -> None:
     """Drop the change scheduled for the period end."""
     async with db.transaction():
-        sub = await billing_queries.subscription(db, customer_id, subscription_id)
-        if sub is None:
-            raise SubscriptionNotFound()
-        await changes.write(
-            db,
-            changes.Change(
-                customer_id=customer_id,
-                subscription_id=subscription_id,
-                version=version,
-                at=clock.timestamp(),
-                values={"pending_update": None},
-                previous={"pending_update": sub["pending_update"]},
-            ),
-        )
+        sub = await scoped(db, customer_id, subscription_id)
+        await changes.update(db, sub, version, {"pending_update": None})
 
 
 async def _invoice_now(

@@ -11,7 +11,8 @@ from portal import clock
 from portal.billing import renewals
 from portal.db import Database
 from portal.payments.processor import TestProcessor
-from portal.tables import invoices, processor_charges
+from portal.tables import processor_charges
+from tests.billing.test_renewals import cycle_invoices
 from tests.cancellation.conftest import (
     cancel_feature,
     hidden_fields,
@@ -33,16 +34,6 @@ async def pause(client: AsyncClient, sub: dict[str, Any], days: int | str) -> Re
     form = html(page).css_first("#pause-form")
     data = hidden_fields(form)
     return await client.post(str(form.attributes["action"]), data={**data, "days": str(days)})
-
-
-async def cycle_invoices(db: Database, sub_id: str) -> list[dict[str, Any]]:
-    return await db.fetch_all(
-        select(invoices)
-        .where(
-            invoices.c.subscription_id == sub_id, invoices.c.billing_reason == "subscription_cycle"
-        )
-        .order_by(invoices.c.period_start)
-    )
 
 
 class TestPause:
