@@ -40,11 +40,13 @@ def percent_of(amount: int, percent: int) -> int:
 
 
 def discount_for(subtotal: int, *, percent_off: int | None, amount_off: int | None) -> int:
-    """What a coupon takes off a (non-negative part of a) subtotal; never more than it."""
-    base = max(0, subtotal)
+    """What a coupon takes off a subtotal. A percentage applies to a credit as well (negative
+    then: time paid for at a discount is credited at that discount); a fixed amount only
+    lowers what is owed, and never below nothing."""
     if percent_off is not None:
-        return percent_of(base, percent_off)
-    return min(amount_off or 0, base)
+        off = percent_of(abs(subtotal), percent_off)
+        return off if subtotal >= 0 else -off
+    return min(amount_off or 0, max(0, subtotal))
 
 
 def add_interval(ts: int, interval: str, count: int) -> int:

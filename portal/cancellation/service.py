@@ -78,10 +78,12 @@ class Cancellation:
 
     @property
     def unused(self) -> int:
-        """What is credited for the unused rest of the period (cancelling now, prorated)."""
+        """What is credited for the unused rest of the period (cancelling now, prorated), at
+        the discount it was paid with."""
         if self.final is None:
             return 0
-        return self.earlier - sum(line.amount for line in self.final.lines)
+        credited = self.final.lines[: len(self.final.lines) - len(self.billing.pending)]
+        return -Draft(self.final.currency, credited, self.final.coupon).total
 
     @property
     def credit(self) -> int:

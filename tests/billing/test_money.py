@@ -48,6 +48,8 @@ def test_percent_discounts_round_to_the_nearest_unit(amount: int, percent: int) 
     off = money.discount_for(amount, percent_off=percent, amount_off=None)
     assert 0 <= off <= amount
     assert abs(off - Fraction(amount * percent, 100)) <= Fraction(1, 2)
+    # A credit of the same amount is reduced by exactly as much.
+    assert money.discount_for(-amount, percent_off=percent, amount_off=None) == -off
 
 
 @given(st.integers(min_value=-(10**6), max_value=10**6), st.integers(min_value=1, max_value=10**6))

@@ -229,22 +229,55 @@ class TestImmediately:
                 "customer.subscription.deleted"
             )
 
-    async def test_without_proration_nothing_is_credited(
+    async def test_a_trial_ends_with_it_and_nothing_is_credited(
         self, shop: Shop, client: AsyncClient, db: Database
     ) -> None:
-        data = await shop.customer(more_features=cancel_feature(mode="immediately"))
-        page = await step(client, data["subscription"], step="confirm")
-        assert "is not refunded" in page.text and html(page).maybe(".credit") is None
-        await submit(client, page)
-        assert (await row(db, data["subscription"]["id"]))["status"] == "canceled"
-        assert (
-            await db.fetch_val(
-                select(func.count())
-                .select_from(invoices)
-                .where(invoices.c.billing_reason == "subscription_update")
-            )
-            == 0
+        now = clock.timestamp()
+        data = await shop.customer(
+            more_features=cancel_feature(
+                mode="immediately", proration_behavior="create_prorations"
+            ),
+            subscription={"status": "trialing", "trial_end": now + 20 * DAY},
         )
+        page = await step(client, data["subscription"], step="confirm")
+        assert "Your trial ends as soon as you confirm" in page.text
+        assert html(page).maybe(".unused") is None
+        await submit(client, page)
+        ended = await row(db, data["subscription"]["id"])
+        assert ended["status"] == "canceled" and ended["trial_end"] == now
+        finals = select(func.count()).where(invoices.c.billing_reason == "subscription_update")
+        assert await db.fetch_val(finals.select_from(invoices)) == 0
+
+    async def test_time_paid_at_a_discount_is_credited_at_that_discount(
+        self, shop: Shop, client: AsyncClient, db: Database
+    ) -> None:
+        now = clock.timestamp()
+        data = await shop.customer(
+            plan="pro_month",
+            more_features=cancel_feature(
+                mode="immediately", proration_behavior="create_prorations"
+            ),
+            coupons=[
+                retention_coupon(
+                    id="quarter", name="25% off", duration="forever", duration_in_months=None
+                )
+            ],
+        )
+        await db.execute(
+            discounts.insert().values(
+                id="di_quarter",
+                customer_id=data["customer"]["id"],
+                subscription_id=data["subscription"]["id"],
+                coupon_id="quarter",
+                start=now - 40 * DAY,
+                end=None,
+                created=now - 40 * DAY,
+            )
+        )
+        page = html(await step(client, data["subscription"], step="confirm"))
+        # 20 of 30 days unused of 30.00 is 20.00 at list price; 25% of that was never paid.
+        assert page.css_first(".unused").attributes["data-amount"] == "1500"
+        assert page.css_first(".credit").attributes["data-amount"] == "1500"
 
     async def test_waiting_adjustments_are_invoiced_with_the_credit(
         self, shop: Shop, client: AsyncClient, db: Database
