@@ -20,6 +20,7 @@ from portal.cancellation.routes import routes as cancellation_routes
 from portal.db import Database
 from portal.dev.routes import routes as dev_routes
 from portal.errors import PortalError
+from portal.payment_methods.routes import routes as payment_method_routes
 from portal.request_guard import RequestGuard
 from portal.settings import Settings
 from portal.subscriptions.routes import routes as subscription_routes
@@ -52,6 +53,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
             routes=[
                 *auth_routes,
                 *account_routes,
+                *payment_method_routes,
                 Mount(
                     "/subscriptions/{subscription_id}",
                     name="subscriptions",

@@ -33,6 +33,8 @@ class Notice(StrEnum):
     OFFER_ACCEPTED = "offer_accepted"
     PAUSED = "paused"
     RESUMED = "resumed"
+    DEFAULT_METHOD = "default_method"
+    METHOD_REMOVED = "method_removed"
     CODE_RESENT = "code_resent"
     CODE_ALREADY_SENT = "code_already_sent"
     CODES_CAPPED = "codes_capped"
@@ -64,6 +66,8 @@ TEXTS: dict[Notice, Text] = {
     Notice.OFFER_ACCEPTED: Text(N_("The discount has been applied. Thank you for staying.")),
     Notice.PAUSED: Text(N_("Payments are paused. We have sent you a confirmation by email.")),
     Notice.RESUMED: Text(N_("Payments have resumed.")),
+    Notice.DEFAULT_METHOD: Text(N_("Your default payment method has been changed.")),
+    Notice.METHOD_REMOVED: Text(N_("The payment method has been removed.")),
     Notice.CODE_RESENT: Text(
         N_("We have sent a new code. Codes sent before it no longer work."), tone="info"
     ),

@@ -31,6 +31,7 @@ from portal.app import create_app
 from portal.db import Database
 from portal.settings import Settings
 from portal.tables import metadata
+from tests.shop import Shop
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if TEST_DATABASE_URL else [])]
@@ -130,6 +131,13 @@ async def serving(
 def db(app: Starlette) -> Database:
     database: Database = app.state.db
     return database
+
+
+@pytest.fixture
+def shop(db: Database, settings: Settings, client: httpx.AsyncClient) -> Shop:
+    """Customers on plans, signed in (tests/shop.py), with a frozen clock."""
+    clock.freeze()
+    return Shop(db, settings, client)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from httpx import AsyncClient
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
@@ -19,7 +18,7 @@ from portal.db import Database
 from tests import factories
 from tests.auth.helpers import csrf_token
 from tests.conftest import html
-from tests.subscriptions.conftest import Shop
+from tests.shop import Shop
 
 # Open to anyone by design: the sign-in pages, one-time session URLs, signing out.
 PUBLIC = {
@@ -56,7 +55,10 @@ def customer_routes(
 async def other_customers_ids(shop: Shop) -> dict[str, str]:
     """Ids that belong to another customer than the one signed in, by path parameter."""
     other = await shop.customer()
-    return {"subscription_id": other["subscription"]["id"]}
+    return {
+        "subscription_id": other["subscription"]["id"],
+        "payment_method_id": other["card"]["id"],
+    }
 
 
 def filled(path: str, ids: dict[str, str]) -> str:
@@ -81,7 +83,10 @@ async def test_without_a_session_every_customer_route_asks_to_sign_in(
     app: Starlette, client: AsyncClient, db: Database
 ) -> None:
     data = await factories.customer_with_plan(db)
-    ids = {"subscription_id": data["subscription"]["id"]}
+    ids = {
+        "subscription_id": data["subscription"]["id"],
+        "payment_method_id": data["payment_method"]["id"],
+    }
     token = await csrf_token(client, f"/p/login/{data['configuration']['login_page']['link_id']}")
     for name, method, path in customer_routes(app.routes):
         response = await send(client, method, filled(path, ids), token)
@@ -100,8 +105,3 @@ async def test_another_customers_ids_are_not_found(
             continue  # nothing of anyone else's to ask for
         response = await send(client, method, filled(path, ids), token)
         assert response.status_code == 404, (name, method, response.status_code)
-
-
-@pytest.fixture
-def shop(db: Database, settings: Any, client: AsyncClient) -> Shop:
-    return Shop(db, settings, client)

@@ -14,6 +14,7 @@ from portal.cancellation.service import why_not_cancellable
 from portal.db import Database, Row
 from portal.errors import NotFound
 from portal.merchant.configuration import Configuration
+from portal.payments import cards
 from portal.subscriptions.service import WHY_NOT, why_not_changeable
 
 LATEST_INVOICES = 5
@@ -66,10 +67,7 @@ class Overview:
     def card_expired(self) -> bool:
         """Whether the default card's expiry month is over (it is valid through that month)."""
         card = self.default_payment_method
-        if card is None or not card["exp_year"] or not card["exp_month"]:
-            return False
-        today = clock.now()
-        return (card["exp_year"], card["exp_month"]) < (today.year, today.month)
+        return card is not None and cards.expired(card, clock.now().date())
 
 
 def _views(rows: list[Row], configuration: Configuration, balance: int) -> list[SubscriptionView]:

@@ -19,6 +19,7 @@ from portal import clock
 from portal.billing import across_customers, changes, events, invoices, queries
 from portal.core.statuses import InvoiceStatus, SubscriptionStatus
 from portal.db import Database, Row
+from portal.payments import cards
 from portal.payments.errors import PaymentDeclined
 from portal.payments.processor import ChargeResult, PaymentProcessor
 from portal.subscriptions.errors import SubscriptionChanged
@@ -70,6 +71,8 @@ async def _charge(processor: PaymentProcessor, started: Started) -> ChargeResult
     invoice = started.invoice
     if started.method is None:
         return ChargeResult(False, "no_payment_method")
+    if cards.expired(started.method, clock.now().date()):
+        return ChargeResult(False, "expired_card")  # never sent to the processor
     return await processor.charge(
         started.method, invoice["amount_due"], invoice["currency"], idempotency_key=started.key
     )

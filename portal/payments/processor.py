@@ -14,7 +14,7 @@ from typing import Protocol
 
 from portal import clock
 from portal.db import Database, Row
-from portal.payments import queries
+from portal.payments import cards, queries
 from portal.settings import Settings
 
 # Test cards by their last four digits, as in the major processors' test modes.
@@ -57,10 +57,7 @@ class TestProcessor:
         if done is not None:
             return _result(done["outcome"])
         outcome = DECLINES.get(str(payment_method.get("last4")), "succeeded")
-        if payment_method.get("exp_year") and (
-            payment_method["exp_year"],
-            payment_method["exp_month"],
-        ) < (clock.now().year, clock.now().month):
+        if cards.expired(payment_method, clock.now().date()):
             outcome = "expired_card"
         await queries.insert_charge(
             self.db,

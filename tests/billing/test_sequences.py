@@ -26,7 +26,7 @@ from portal.payments.processor import TestProcessor
 from portal.subscriptions import service
 from portal.tables import invoices, subscriptions
 from tests import factories
-from tests.subscriptions.conftest import catalog, features
+from tests.shop import catalog, features
 
 SEQUENCES = int(os.environ.get("SEQUENCES", "200"))
 START = 1_800_000_000

@@ -13,7 +13,6 @@ from portal import clock
 from portal.db import Database
 from portal.tables import events, outbox_emails, subscriptions
 from tests.conftest import html
-from tests.subscriptions.conftest import shop  # noqa: F401  (the fixture, for these tests)
 
 REASONS = ["too_expensive", "missing_features", "unused", "other"]
 

@@ -26,7 +26,7 @@ from tests.cancellation.conftest import (
     subscription_events,
 )
 from tests.conftest import html
-from tests.subscriptions.conftest import DAY, Shop
+from tests.shop import DAY, Shop
 from tests.subscriptions.helpers import confirm, preview
 
 

@@ -21,7 +21,7 @@ from tests.cancellation.conftest import (
     subscription_events,
 )
 from tests.conftest import html
-from tests.subscriptions.conftest import DAY, Shop
+from tests.shop import DAY, Shop
 
 
 def pause_url(sub: dict[str, Any]) -> str:

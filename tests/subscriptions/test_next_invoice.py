@@ -13,7 +13,7 @@ from portal.db import Database
 from portal.payments.processor import TestProcessor
 from portal.tables import invoice_items, invoice_lines, invoices
 from tests.conftest import html
-from tests.subscriptions.conftest import Shop
+from tests.shop import Shop
 from tests.subscriptions.helpers import (
     amounts,
     confirm,

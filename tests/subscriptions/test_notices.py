@@ -8,7 +8,7 @@ from portal.db import Database
 from portal.security import signer
 from tests.auth.helpers import post_form
 from tests.conftest import SECRET, html
-from tests.subscriptions.conftest import Shop
+from tests.shop import Shop
 from tests.subscriptions.helpers import confirm, preview, subscription_row
 
 

@@ -15,7 +15,7 @@ from portal.db import Database
 from portal.payments.processor import TestProcessor
 from portal.tables import invoices as invoice_table
 from portal.tables import processor_charges, subscriptions
-from tests.subscriptions.conftest import Shop
+from tests.shop import Shop
 from tests.subscriptions.helpers import (
     confirm,
     item_row,

@@ -9,7 +9,7 @@ from httpx import AsyncClient
 
 from portal.db import Database
 from tests.conftest import html
-from tests.subscriptions.conftest import Shop
+from tests.shop import Shop
 from tests.subscriptions.helpers import amounts, confirm, new_invoices, preview
 
 

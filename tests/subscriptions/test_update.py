@@ -14,7 +14,7 @@ from portal.db import Database
 from portal.tables import events, invoice_items
 from tests.auth.helpers import post_form
 from tests.conftest import html
-from tests.subscriptions.conftest import DAY, Shop, features
+from tests.shop import DAY, Shop, features
 from tests.subscriptions.helpers import (
     amounts,
     confirm,

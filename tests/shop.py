@@ -1,10 +1,9 @@
-"""A catalog with plans to switch between, and a signed-in customer on one of them."""
+"""A catalog with plans to switch between, and signed-in customers on them (the `shop` fixture)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from httpx import AsyncClient
 
 from portal import clock
@@ -131,9 +130,3 @@ class Shop:
         )
         self.client.cookies.clear()
         assert (await self.client.get(url.removeprefix(self.settings.base_url))).status_code == 303
-
-
-@pytest.fixture
-def shop(db: Database, settings: Settings, client: AsyncClient) -> Shop:
-    clock.freeze()
-    return Shop(db, settings, client)

@@ -1,0 +1,148 @@
+"""The customer's payment methods: listing them with what each pays for, choosing the default,
+removing one. Offered only when the configuration's `payment_method_update` is enabled.
+
+A charge goes to the subscription's own method, else to the customer's default
+(billing/queries.payment_method_for); an expired method is never charged. The last method
+that can still be charged cannot be removed while a subscription charges automatically."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal import clock
+from portal.billing import events
+from portal.db import Database, Row
+from portal.merchant.configuration import Configuration
+from portal.payment_methods import errors, queries
+from portal.payments import cards
+
+SUPPORTED_TYPES = ("card",)
+
+
+@dataclass(frozen=True)
+class Method:
+    row: Row
+    is_default: bool
+    pays_for: list[str]  # the products of the subscriptions it is charged for
+    expired: bool
+    expires_soon: bool  # this month or the next
+
+    @property
+    def id(self) -> str:
+        return str(self.row["id"])
+
+
+@dataclass(frozen=True)
+class Wallet:
+    methods: list[Method]
+    charging: bool  # a live subscription charges automatically
+
+    @property
+    def usable(self) -> list[Method]:
+        return [m for m in self.methods if not m.expired]
+
+    def removable(self, method: Method) -> bool:
+        """Not the last usable method while something charges automatically."""
+        return not (self.charging and not method.expired and len(self.usable) == 1)
+
+
+def _check_enabled(configuration: Configuration) -> None:
+    if not configuration.features.payment_method_update.enabled:
+        raise errors.PaymentMethodsNotOffered(business=configuration.business_name)
+
+
+async def wallet(db: Database, configuration: Configuration, customer_id: str) -> Wallet:
+    _check_enabled(configuration)
+    rows = await queries.methods(db, customer_id)
+    default = await queries.default_of(db, customer_id)
+    subscriptions = await queries.live_subscriptions(db, customer_id)
+    today = clock.now().date()
+    methods = []
+    for row in rows:
+        if row["type"] not in SUPPORTED_TYPES:
+            continue
+        pays_for = [
+            s["product_name"]
+            for s in subscriptions
+            if s["collection_method"] == "charge_automatically"
+            and (s["default_payment_method_id"] or default) == row["id"]
+        ]
+        methods.append(
+            Method(
+                row,
+                row["id"] == default,
+                pays_for,
+                cards.expired(row, today),
+                cards.expires_soon(row, today),
+            )
+        )
+    charging = any(s["collection_method"] == "charge_automatically" for s in subscriptions)
+    return Wallet(methods, charging)
+
+
+async def _in_wallet(
+    db: Database, configuration: Configuration, customer_id: str, payment_method_id: str
+) -> tuple[Method, Wallet]:
+    """The customer's method (PaymentMethodNotFound for anyone else's) and their wallet."""
+    if await queries.method(db, customer_id, payment_method_id) is None:
+        raise errors.PaymentMethodNotFound()
+    current = await wallet(db, configuration, customer_id)
+    method = next((m for m in current.methods if m.id == payment_method_id), None)
+    if method is None:
+        raise errors.PaymentMethodNotFound()  # of a type the portal does not handle
+    return method, current
+
+
+async def make_default(
+    db: Database, configuration: Configuration, customer_id: str, payment_method_id: str
+) -> None:
+    """Charge this method from now on, wherever a subscription carries no method of its own."""
+    async with db.transaction():
+        method, _ = await _in_wallet(db, configuration, customer_id, payment_method_id)
+        if method.expired:
+            raise errors.MethodExpired()
+        previous = await queries.default_of(db, customer_id)
+        if previous == payment_method_id:
+            return
+        await queries.set_default(db, customer_id, payment_method_id)
+        await _default_changed(db, customer_id, payment_method_id, previous)
+
+
+async def remove(
+    db: Database, configuration: Configuration, customer_id: str, payment_method_id: str
+) -> None:
+    """Detach a method. When it was the default, the newest usable method takes its place."""
+    async with db.transaction():
+        method, current = await _in_wallet(db, configuration, customer_id, payment_method_id)
+        if not current.removable(method):
+            raise errors.LastMethod()
+        if not await queries.detach(db, customer_id, payment_method_id):
+            raise errors.PaymentMethodNotFound()
+        await events.record(
+            db,
+            "payment_method.detached",
+            {"id": payment_method_id, "customer": None},
+            {"customer": customer_id},
+        )
+        for subscription_id in await queries.release(db, customer_id, payment_method_id):
+            await events.record(
+                db,
+                "customer.subscription.updated",
+                {"id": subscription_id, "default_payment_method": None},
+                {"default_payment_method": payment_method_id},
+            )
+        if method.is_default:
+            heir = next((m.id for m in current.usable if m.id != payment_method_id), None)
+            await queries.set_default(db, customer_id, heir)
+            await _default_changed(db, customer_id, heir, payment_method_id)
+
+
+async def _default_changed(
+    db: Database, customer_id: str, new: str | None, previous: str | None
+) -> None:
+    await events.record(
+        db,
+        "customer.updated",
+        {"id": customer_id, "invoice_settings": {"default_payment_method": new}},
+        {"invoice_settings": {"default_payment_method": previous}},
+    )
