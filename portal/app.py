@@ -21,6 +21,7 @@ from portal.db import Database
 from portal.dev.routes import routes as dev_routes
 from portal.errors import PortalError
 from portal.payment_methods.routes import routes as payment_method_routes
+from portal.payments import test_card_entry
 from portal.request_guard import RequestGuard
 from portal.settings import Settings
 from portal.subscriptions.routes import routes as subscription_routes
@@ -66,6 +67,9 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         Mount("/static/vendor/htmx", assets.of("htmx"), name="htmx"),
         Mount("/static", assets.of("static"), name="static"),
     ]
+    if settings.test_mode:
+        # The test processor's hosted card entry, where a real processor's page would be.
+        routes.extend(test_card_entry.routes)
     if settings.debug:
         routes.append(Mount("/dev", routes=dev_routes, name="dev"))
     return routes

@@ -34,6 +34,9 @@ class Notice(StrEnum):
     PAUSED = "paused"
     RESUMED = "resumed"
     DEFAULT_METHOD = "default_method"
+    CARD_ADDED = "card_added"
+    CARD_ALREADY_SAVED = "card_already_saved"
+    CARD_NOT_ADDED = "card_not_added"
     METHOD_REMOVED = "method_removed"
     CODE_RESENT = "code_resent"
     CODE_ALREADY_SENT = "code_already_sent"
@@ -66,6 +69,9 @@ TEXTS: dict[Notice, Text] = {
     Notice.OFFER_ACCEPTED: Text(N_("The discount has been applied. Thank you for staying.")),
     Notice.PAUSED: Text(N_("Payments are paused. We have sent you a confirmation by email.")),
     Notice.RESUMED: Text(N_("Payments have resumed.")),
+    Notice.CARD_ADDED: Text(N_("Your card has been saved.")),
+    Notice.CARD_ALREADY_SAVED: Text(N_("This card was already saved."), tone="info"),
+    Notice.CARD_NOT_ADDED: Text(N_("No card was added."), tone="info"),
     Notice.DEFAULT_METHOD: Text(N_("Your default payment method has been changed.")),
     Notice.METHOD_REMOVED: Text(N_("The payment method has been removed.")),
     Notice.CODE_RESENT: Text(

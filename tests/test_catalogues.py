@@ -183,6 +183,11 @@ ACTIONS = [
     "Pause payments",
     "Resume payments now",
     "Keep paying as usual",
+    "Manage payment methods",
+    "Make default",
+    "Remove",
+    "Add a card",
+    "Save card",
 ]
 INFINITIVE = {
     "fr": re.compile(r"^(se |m'|s')?\w+(er|ir|re)\b"),

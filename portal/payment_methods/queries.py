@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 
 from portal.core.statuses import LIVE
@@ -99,3 +101,20 @@ async def release(db: Database, customer_id: str, payment_method_id: str) -> lis
         .returning(subscriptions.c.id)
     )
     return [row["id"] for row in rows]
+
+
+async def matching(db: Database, customer_id: str, token: str, fingerprint: str) -> Row | None:
+    """The customer's method saved from this setup, or the same card saved before."""
+    return await db.fetch_one(
+        select(payment_methods)
+        .where(
+            payment_methods.c.customer_id == customer_id,
+            (payment_methods.c.processor_token == token)
+            | (payment_methods.c.fingerprint == fingerprint),
+        )
+        .limit(1)
+    )
+
+
+async def insert(db: Database, **values: Any) -> None:
+    await db.execute(payment_methods.insert().values(**values))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from portal import notices
@@ -11,6 +11,7 @@ from portal.auth.guard import customer_page
 from portal.auth.sessions import SignedIn
 from portal.notices import Notice
 from portal.payment_methods import service
+from portal.payments.processor import processor_for
 from portal.templating import path_for, render
 
 
@@ -18,6 +19,41 @@ from portal.templating import path_for, render
 async def list_page(request: Request, session: SignedIn) -> Response:
     wallet = await service.wallet(request.app.state.db, session.configuration, session.customer_id)
     return render(request, "payment_methods/list.html", {"wallet": wallet}, session=session)
+
+
+@customer_page
+async def add(request: Request, session: SignedIn) -> Response:
+    settings = request.app.state.settings
+    url = await service.start_adding(
+        processor_for(settings, request.app.state.db),
+        session.configuration,
+        session.customer_id,
+        settings.base_url + path_for(request, "payment_methods:added"),
+    )
+    return RedirectResponse(url, status_code=303)
+
+
+ADDED_NOTICES = {
+    service.Added.ADDED: Notice.CARD_ADDED,
+    service.Added.ALREADY_SAVED: Notice.CARD_ALREADY_SAVED,
+    service.Added.NOT_ADDED: Notice.CARD_NOT_ADDED,
+}
+
+
+@customer_page
+async def added(request: Request, session: SignedIn) -> Response:
+    """Back from the processor's card entry: save what was entered (once)."""
+    db = request.app.state.db
+    outcome = await service.finish_adding(
+        db,
+        processor_for(request.app.state.settings, db),
+        session.configuration,
+        session.customer_id,
+        request.query_params.get("setup", ""),
+    )
+    return notices.redirect(
+        request, path_for(request, "payment_methods:list"), ADDED_NOTICES[outcome]
+    )
 
 
 @customer_page
@@ -52,6 +88,10 @@ routes = [
         name="payment_methods",
         routes=[
             Route("/", list_page, methods=["GET"], name="list"),
+            Route("/add", add, methods=["POST"], name="add"),
+            # The processor sends the customer back here (a GET, as every processor does);
+            # saving the card it reports is idempotent.
+            Route("/added", added, methods=["GET"], name="added"),
             Route(
                 "/{payment_method_id}/default", make_default, methods=["POST"], name="make_default"
             ),

@@ -8,15 +8,23 @@ that can still be charged cannot be removed while a subscription charges automat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from portal import clock
 from portal.billing import events
-from portal.db import Database, Row
+from portal.db import Database, Row, new_id
 from portal.merchant.configuration import Configuration
 from portal.payment_methods import errors, queries
 from portal.payments import cards
+from portal.payments.processor import PaymentProcessor
 
 SUPPORTED_TYPES = ("card",)
+
+
+class Added(StrEnum):
+    ADDED = "added"
+    ALREADY_SAVED = "already_saved"
+    NOT_ADDED = "not_added"  # canceled, or left before the end
 
 
 @dataclass(frozen=True)
@@ -146,3 +154,69 @@ async def _default_changed(
         {"id": customer_id, "invoice_settings": {"default_payment_method": new}},
         {"invoice_settings": {"default_payment_method": previous}},
     )
+
+
+async def start_adding(
+    processor: PaymentProcessor, configuration: Configuration, customer_id: str, return_url: str
+) -> str:
+    """Where to send the customer to enter a card: the processor's hosted page."""
+    _check_enabled(configuration)
+    return await processor.start_setup(customer_id, return_url)
+
+
+async def finish_adding(
+    db: Database,
+    processor: PaymentProcessor,
+    configuration: Configuration,
+    customer_id: str,
+    setup_id: str,
+) -> Added:
+    """Save the card the customer entered at the processor (once, however often they come
+    back with this setup). A customer without a usable default gets it as their default."""
+    _check_enabled(configuration)
+    setup = await processor.setup(setup_id) if setup_id else None
+    if setup is None or setup.customer_id != customer_id:
+        raise errors.PaymentMethodNotFound()
+    card = setup.card
+    if setup.status != "succeeded" or card is None:
+        return Added.NOT_ADDED
+    async with db.transaction():
+        found = await queries.matching(db, customer_id, card.token, card.fingerprint)
+        if found is not None:
+            return Added.ADDED if found["processor_token"] == card.token else Added.ALREADY_SAVED
+        method_id = new_id("pm")
+        await queries.insert(
+            db,
+            id=method_id,
+            customer_id=customer_id,
+            type="card",
+            brand=card.brand,
+            last4=card.last4,
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+            fingerprint=card.fingerprint,
+            processor_token=card.token,
+            livemode=False,
+            created=clock.timestamp(),
+        )
+        await events.record(
+            db,
+            "payment_method.attached",
+            {
+                "id": method_id,
+                "customer": customer_id,
+                "type": "card",
+                "card": {
+                    "brand": card.brand,
+                    "last4": card.last4,
+                    "exp_month": card.exp_month,
+                    "exp_year": card.exp_year,
+                },
+            },
+        )
+        default = await queries.default_of(db, customer_id)
+        current = await queries.method(db, customer_id, default) if default else None
+        if current is None or cards.expired(current, clock.now().date()):
+            await queries.set_default(db, customer_id, method_id)
+            await _default_changed(db, customer_id, method_id, default)
+    return Added.ADDED

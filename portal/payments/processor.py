@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from portal import clock
-from portal.db import Database, Row
+from portal.db import Database, Row, new_id
 from portal.payments import cards, queries
 from portal.settings import Settings
 
@@ -33,6 +33,27 @@ class ChargeResult:
     decline_code: str | None = None
 
 
+@dataclass(frozen=True)
+class SavedCard:
+    """A card as the processor keeps it for us: never its number."""
+
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    fingerprint: str  # the same for the same card number
+    token: str  # the processor's reference, charged later
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A hosted card entry, as the processor reports it after the customer's return."""
+
+    customer_id: str
+    status: str  # open | succeeded | canceled
+    card: SavedCard | None
+
+
 class PaymentProcessor(Protocol):
     async def charge(
         self, payment_method: Row, amount: int, currency: str, idempotency_key: str
@@ -41,14 +62,22 @@ class PaymentProcessor(Protocol):
     async def refund(self, idempotency_key: str) -> None:
         """Give back the whole of the charge made with this key (a no-op if none was)."""
 
+    async def start_setup(self, customer_id: str, return_url: str) -> str:
+        """Open a hosted card entry for the customer; returns where to send them. The
+        processor sends them back to `return_url` with `?setup=<id>` added."""
+
+    async def setup(self, setup_id: str) -> Setup | None:
+        """What became of a hosted card entry (None: no such setup)."""
+
 
 class TestProcessor:
     """Accepts every card but the decline test numbers; remembers charges by key."""
 
     __test__ = False  # a product class, whatever pytest thinks of its name
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, base_url: str = "") -> None:
         self.db = db
+        self.base_url = base_url
 
     async def charge(
         self, payment_method: Row, amount: int, currency: str, idempotency_key: str
@@ -73,13 +102,41 @@ class TestProcessor:
     async def refund(self, idempotency_key: str) -> None:
         await queries.refund(self.db, idempotency_key, clock.timestamp())
 
+    async def start_setup(self, customer_id: str, return_url: str) -> str:
+        setup_id = new_id("seti")
+        await queries.insert_setup(
+            self.db,
+            id=setup_id,
+            customer_id=customer_id,
+            return_url=return_url,
+            status="open",
+            created=clock.timestamp(),
+        )
+        return f"{self.base_url}/test-processor/setup/{setup_id}/"
+
+    async def setup(self, setup_id: str) -> Setup | None:
+        row = await queries.setup(self.db, setup_id)
+        if row is None:
+            return None
+        card = None
+        if row["status"] == "succeeded":
+            card = SavedCard(
+                row["brand"],
+                row["last4"],
+                row["exp_month"],
+                row["exp_year"],
+                row["fingerprint"],
+                f"tok_{row['id']}",
+            )
+        return Setup(row["customer_id"], row["status"], card)
+
 
 def processor_for(settings: Settings, db: Database) -> PaymentProcessor:
     """The processor payments go through, as PAYMENT_PROCESSOR says. Only the test processor
     exists so far; a real one implements the same `charge`."""
     match settings.payment_processor:
         case "test":
-            return TestProcessor(db)
+            return TestProcessor(db, settings.base_url)
 
 
 def warn_if_test_mode(settings: Settings, log: logging.Logger) -> None:

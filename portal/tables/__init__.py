@@ -26,7 +26,7 @@ from portal.tables.portal import (
     portal_sessions,
     throttles,
 )
-from portal.tables.processing import processor_charges, test_clock
+from portal.tables.processing import processor_charges, processor_setups, test_clock
 from portal.tables.subscriptions import subscription_items, subscriptions
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "portal_sessions",
     "prices",
     "processor_charges",
+    "processor_setups",
     "products",
     "promotion_codes",
     "subscription_items",

@@ -21,6 +21,25 @@ processor_charges = Table(
 )
 
 
+# The test processor's hosted card entry: one row per setup session. A card number is never
+# stored; the card is kept as a processor would keep it (brand, last 4, expiry, fingerprint).
+processor_setups = Table(
+    "processor_setups",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("return_url", String(2048), nullable=False),
+    Column("status", String(16), nullable=False),  # open | succeeded | canceled
+    Column("brand", String(32)),
+    Column("last4", String(4)),
+    Column("exp_month", Integer),
+    Column("exp_year", Integer),
+    Column("fingerprint", String(64)),
+    Column("authentication", String(16)),  # required | passed, for the 3-D Secure test cards
+    created(),
+)
+
+
 # Test mode only: how far `portal clock advance` has moved time, shared by every process.
 test_clock = Table(
     "test_clock",
