@@ -20,6 +20,7 @@ from portal.cancellation.routes import routes as cancellation_routes
 from portal.db import Database
 from portal.dev.routes import routes as dev_routes
 from portal.errors import PortalError
+from portal.invoices.routes import routes as invoice_routes
 from portal.payment_methods.routes import routes as payment_method_routes
 from portal.payments import test_card_entry
 from portal.request_guard import RequestGuard
@@ -55,6 +56,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
                 *auth_routes,
                 *account_routes,
                 *payment_method_routes,
+                *invoice_routes,
                 Mount(
                     "/subscriptions/{subscription_id}",
                     name="subscriptions",

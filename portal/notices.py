@@ -35,6 +35,8 @@ class Notice(StrEnum):
     RESUMED = "resumed"
     DEFAULT_METHOD = "default_method"
     CARD_ADDED = "card_added"
+    CARD_ADDED_PAY_NOW = "card_added_pay_now"
+    INVOICE_PAID = "invoice_paid"
     CARD_ALREADY_SAVED = "card_already_saved"
     CARD_NOT_ADDED = "card_not_added"
     METHOD_REMOVED = "method_removed"
@@ -70,6 +72,10 @@ TEXTS: dict[Notice, Text] = {
     Notice.PAUSED: Text(N_("Payments are paused. We have sent you a confirmation by email.")),
     Notice.RESUMED: Text(N_("Payments have resumed.")),
     Notice.CARD_ADDED: Text(N_("Your card has been saved.")),
+    Notice.CARD_ADDED_PAY_NOW: Text(
+        N_("Your card has been saved. You can pay your open invoice with it now.")
+    ),
+    Notice.INVOICE_PAID: Text(N_("Thank you: your payment went through."), payment=True),
     Notice.CARD_ALREADY_SAVED: Text(N_("This card was already saved."), tone="info"),
     Notice.CARD_NOT_ADDED: Text(N_("No card was added."), tone="info"),
     Notice.DEFAULT_METHOD: Text(N_("Your default payment method has been changed.")),

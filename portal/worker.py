@@ -7,7 +7,7 @@ import contextlib
 import logging
 
 from portal import mail, test_clock
-from portal.billing import renewals
+from portal.billing import collection, renewals
 from portal.db import Database
 from portal.payments.processor import processor_for
 from portal.settings import Settings
@@ -18,7 +18,11 @@ log = logging.getLogger("portal.worker")
 async def one_round(db: Database, settings: Settings) -> None:
     if settings.debug:
         await test_clock.sync(db)
-    await renewals.run_due(db, processor_for(settings, db))
+    await renewals.run_due(
+        db,
+        processor_for(settings, db),
+        mailer=collection.Mailer(settings.base_url, settings.test_mode),
+    )
     await mail.send_due(db, settings)
 
 

@@ -116,7 +116,13 @@ class Shop:
             promotion_codes=promotion_codes or [],
         )
         clock.advance(later)
-        data = {"customer": cus, "subscription": sub, "configuration": config, "card": pm}
+        data = {
+            "customer": cus,
+            "subscription": sub,
+            "configuration": config,
+            "card": pm,
+            "invoices": history,
+        }
         await self.sign_in_again(data)
         return data
 

@@ -58,6 +58,7 @@ async def other_customers_ids(shop: Shop) -> dict[str, str]:
     return {
         "subscription_id": other["subscription"]["id"],
         "payment_method_id": other["card"]["id"],
+        "invoice_id": other["invoices"][0]["id"],
     }
 
 
@@ -86,6 +87,7 @@ async def test_without_a_session_every_customer_route_asks_to_sign_in(
     ids = {
         "subscription_id": data["subscription"]["id"],
         "payment_method_id": data["payment_method"]["id"],
+        "invoice_id": data["invoices"][0]["id"],
     }
     token = await csrf_token(client, f"/p/login/{data['configuration']['login_page']['link_id']}")
     for name, method, path in customer_routes(app.routes):

@@ -15,12 +15,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from portal import clock
+from portal import clock, i18n, mail
 from portal.billing import across_customers, changes, events, invoices, queries
 from portal.core.statuses import InvoiceStatus, SubscriptionStatus
 from portal.db import Database, Row
+from portal.merchant import queries as configurations
 from portal.payments import cards
-from portal.payments.errors import PaymentDeclined
+from portal.payments.errors import InvoiceNotPayable, PaymentDeclined
 from portal.payments.processor import ChargeResult, PaymentProcessor
 from portal.subscriptions.errors import SubscriptionChanged
 
@@ -39,8 +40,25 @@ class Started:
     method: Row | None
 
 
-async def _start(db: Database, customer_id: str, invoice_id: str, *, draft: bool) -> Started | None:
-    """Take the invoice for one charge; None when it is not (or no longer) to be charged."""
+@dataclass(frozen=True)
+class Mailer:
+    """What the mails about payments need: the portal's address (for the sign-in link) and
+    whether it runs in test mode."""
+
+    base_url: str
+    test_mode: bool
+
+
+async def _start(
+    db: Database,
+    customer_id: str,
+    invoice_id: str,
+    *,
+    draft: bool,
+    method_id: str | None = None,
+) -> Started | None:
+    """Take the invoice for one charge; None when it is not (or no longer) to be charged.
+    `method_id`: the customer pays now with this method, whatever the retry schedule says."""
     now = clock.timestamp()
     async with db.transaction():
         invoice = await queries.lock_invoice(db, customer_id, invoice_id)
@@ -48,8 +66,10 @@ async def _start(db: Database, customer_id: str, invoice_id: str, *, draft: bool
             InvoiceStatus.DRAFT if draft else InvoiceStatus.OPEN
         ):
             return None
-        if not draft and (
-            invoice["next_payment_attempt"] is None or invoice["next_payment_attempt"] > now
+        if (
+            not draft
+            and method_id is None
+            and (invoice["next_payment_attempt"] is None or invoice["next_payment_attempt"] > now)
         ):
             return None
         key = invoice["charge_key"] or f"{invoice_id}:{invoice['attempt_count'] + 1}"
@@ -63,7 +83,10 @@ async def _start(db: Database, customer_id: str, invoice_id: str, *, draft: bool
                 **({} if draft else {"next_payment_attempt": now + CLAIM_SECONDS}),
             },
         )
-        method = await queries.payment_method_for(db, customer_id, invoice["subscription_id"])
+        if method_id is not None:
+            method = await queries.payment_method(db, customer_id, method_id)
+        else:
+            method = await queries.payment_method_for(db, customer_id, invoice["subscription_id"])
         return Started(invoice, key, method)
 
 
@@ -82,7 +105,11 @@ async def _charge(processor: PaymentProcessor, started: Started) -> ChargeResult
 
 
 async def collect(
-    db: Database, processor: PaymentProcessor, customer_id: str, invoice_id: str
+    db: Database,
+    processor: PaymentProcessor,
+    customer_id: str,
+    invoice_id: str,
+    mailer: Mailer | None = None,
 ) -> bool:
     """Charge an open invoice whose attempt is due; True when it is paid. A failure schedules
     the next try (none after the last) and leaves the invoice open."""
@@ -90,7 +117,37 @@ async def collect(
     if started is None:
         return False
     result = await _charge(processor, started)
+    await _record(db, started, result, mailer)
+    return result.succeeded
+
+
+async def pay_now(
+    db: Database,
+    processor: PaymentProcessor,
+    customer_id: str,
+    invoice_id: str,
+    method_id: str,
+    mailer: Mailer | None = None,
+) -> None:
+    """The customer pays an open invoice with one of their methods, now. PaymentDeclined says
+    why it failed; the invoice then stays open. A double submit shares the charge's key, so
+    the processor takes one payment and it is recorded once."""
+    started = await _start(db, customer_id, invoice_id, draft=False, method_id=method_id)
+    if started is None:
+        raise InvoiceNotPayable()
+    result = await _charge(processor, started)
+    # The customer sees a failure on the page: only a receipt is mailed.
+    await _record(db, started, result, mailer if result.succeeded else None)
+    if not result.succeeded:
+        raise PaymentDeclined(result.decline_code or "card_declined")
+
+
+async def _record(
+    db: Database, started: Started, result: ChargeResult, mailer: Mailer | None
+) -> bool:
+    """Record a charge's outcome once (whoever records it first); False if already done."""
     invoice = started.invoice
+    customer_id, invoice_id = invoice["customer_id"], invoice["id"]
     now = clock.timestamp()
     attempt = invoice["attempt_count"] + 1
     async with db.transaction():
@@ -124,7 +181,37 @@ async def collect(
             )
         if invoice["subscription_id"]:
             await _follow_payment(db, customer_id, invoice["subscription_id"])
-    return result.succeeded
+        if mailer is not None:
+            await _mail(db, mailer, invoice, started.method, result)
+    return True
+
+
+async def _mail(
+    db: Database, mailer: Mailer, invoice: Row, method: Row | None, result: ChargeResult
+) -> None:
+    """A receipt, or word that the payment failed with the way to sign in and fix it, in the
+    customer's language and under the business's default configuration."""
+    configuration = await configurations.default(db)
+    if configuration is None:
+        return
+    link = configuration.login_link
+    await mail.queue_to_customer(
+        db,
+        invoice["customer_id"],
+        template="payment_receipt" if result.succeeded else "payment_failed",
+        locale=i18n.match(await queries.preferred_locale(db, invoice["customer_id"])) or "en",
+        context={
+            **mail.business_context(configuration),
+            "number": invoice["number"],
+            "amount": invoice["amount_due"],
+            "currency": invoice["currency"],
+            "brand": method["brand"] if method else None,
+            "last4": method["last4"] if method else None,
+            "decline_code": result.decline_code,
+            "sign_in_url": f"{mailer.base_url}/p/login/{link}" if link else None,
+        },
+        test_mode=mailer.test_mode,
+    )
 
 
 async def _follow_payment(db: Database, customer_id: str, subscription_id: str) -> None:
@@ -144,11 +231,17 @@ async def _follow_payment(db: Database, customer_id: str, subscription_id: str) 
         )
 
 
-async def collect_due(db: Database, processor: PaymentProcessor, now: int, limit: int = 100) -> int:
+async def collect_due(
+    db: Database,
+    processor: PaymentProcessor,
+    now: int,
+    limit: int = 100,
+    mailer: Mailer | None = None,
+) -> int:
     """Charge open invoices whose next attempt has come; returns how many were paid."""
     paid = 0
     for row in await across_customers.collectable_invoices(db, now, limit):
-        paid += await collect(db, processor, row["customer_id"], row["id"])
+        paid += await collect(db, processor, row["customer_id"], row["id"], mailer)
     return paid
 
 

@@ -342,6 +342,22 @@ async def payment_method_for(
     )
 
 
+async def payment_method(db: Database, customer_id: str, payment_method_id: str) -> Row | None:
+    return await db.fetch_one(
+        select(payment_methods).where(
+            payment_methods.c.id == payment_method_id,
+            payment_methods.c.customer_id == customer_id,
+        )
+    )
+
+
+async def preferred_locale(db: Database, customer_id: str) -> str | None:
+    value = await db.fetch_val(
+        select(customers.c.preferred_locale).where(customers.c.id == customer_id)
+    )
+    return str(value) if value else None
+
+
 async def update_invoice(
     db: Database,
     customer_id: str,

@@ -139,7 +139,13 @@ async def _move_on(db: Database, sub: Row, next_: upcoming.Upcoming, *, changed_
     )
 
 
-async def run_due(db: Database, processor: PaymentProcessor, *, limit: int = 100) -> int:
+async def run_due(
+    db: Database,
+    processor: PaymentProcessor,
+    *,
+    limit: int = 100,
+    mailer: collection.Mailer | None = None,
+) -> int:
     """One pass of the clock: renew what is due (catching up several periods if needed),
     then charge what is due. Returns how many subscriptions moved."""
     moved = 0
@@ -159,5 +165,5 @@ async def run_due(db: Database, processor: PaymentProcessor, *, limit: int = 100
     for subscription_id in await across_customers.pauses_to_end(db, clock.timestamp(), limit):
         await resume(db, subscription_id)
     await collection.settle_unfinished(db, processor, clock.timestamp(), limit)
-    await collection.collect_due(db, processor, clock.timestamp(), limit)
+    await collection.collect_due(db, processor, clock.timestamp(), limit, mailer)
     return moved

@@ -170,7 +170,7 @@ async def finish_adding(
     configuration: Configuration,
     customer_id: str,
     setup_id: str,
-) -> Added:
+) -> tuple[Added, str | None]:
     """Save the card the customer entered at the processor (once, however often they come
     back with this setup). A customer without a usable default gets it as their default."""
     _check_enabled(configuration)
@@ -179,11 +179,12 @@ async def finish_adding(
         raise errors.PaymentMethodNotFound()
     card = setup.card
     if setup.status != "succeeded" or card is None:
-        return Added.NOT_ADDED
+        return Added.NOT_ADDED, None
     async with db.transaction():
         found = await queries.matching(db, customer_id, card.token, card.fingerprint)
         if found is not None:
-            return Added.ADDED if found["processor_token"] == card.token else Added.ALREADY_SAVED
+            same = found["processor_token"] == card.token
+            return (Added.ADDED if same else Added.ALREADY_SAVED), found["id"]
         method_id = new_id("pm")
         await queries.insert(
             db,
@@ -219,4 +220,4 @@ async def finish_adding(
         if current is None or cards.expired(current, clock.now().date()):
             await queries.set_default(db, customer_id, method_id)
             await _default_changed(db, customer_id, method_id, default)
-    return Added.ADDED
+    return Added.ADDED, method_id

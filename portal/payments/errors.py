@@ -27,3 +27,9 @@ class PaymentDeclined(PortalError):
     def __init__(self, decline_code: str) -> None:
         self.decline_code = decline_code
         super().__init__(DECLINES.get(decline_code, DECLINES["card_declined"]))
+
+
+class InvoiceNotPayable(PortalError):
+    status_code = 409
+    title = N_("This invoice cannot be paid now")
+    message = N_("It has been paid already, or a payment for it is on its way.")

@@ -88,7 +88,7 @@ class TestProcessor:
         outcome = DECLINES.get(str(payment_method.get("last4")), "succeeded")
         if cards.expired(payment_method, clock.now().date()):
             outcome = "expired_card"
-        await queries.insert_charge(
+        recorded = await queries.insert_charge(
             self.db,
             idempotency_key=idempotency_key,
             payment_method_id=payment_method["id"],
@@ -97,7 +97,7 @@ class TestProcessor:
             outcome=outcome,
             created=clock.timestamp(),
         )
-        return _result(outcome)
+        return _result(recorded["outcome"])
 
     async def refund(self, idempotency_key: str) -> None:
         await queries.refund(self.db, idempotency_key, clock.timestamp())

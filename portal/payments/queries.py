@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.db import Database, Row
 from portal.tables import processor_charges, processor_setups
@@ -17,8 +18,14 @@ async def charge(db: Database, idempotency_key: str) -> Row | None:
     )
 
 
-async def insert_charge(db: Database, **values: Any) -> None:
-    await db.execute(processor_charges.insert().values(**values))
+async def insert_charge(db: Database, **values: Any) -> Row:
+    """Record a charge under its key, unless one is recorded already: the charge recorded
+    under the key, whoever recorded it (two requests with one key make one charge)."""
+    insert = (sqlite.insert if db.is_sqlite else postgresql.insert)(processor_charges)
+    await db.execute(insert.values(**values).on_conflict_do_nothing())
+    recorded = await charge(db, values["idempotency_key"])
+    assert recorded is not None
+    return recorded
 
 
 async def refund(db: Database, idempotency_key: str, now: int) -> None:

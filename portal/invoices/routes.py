@@ -1,0 +1,77 @@
+"""Paying an open invoice."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+
+from portal import notices
+from portal.auth.guard import customer_page
+from portal.auth.sessions import SignedIn
+from portal.billing.collection import Mailer
+from portal.invoices import service
+from portal.notices import Notice
+from portal.payments.errors import PaymentDeclined
+from portal.payments.processor import processor_for
+from portal.templating import path_for, render
+from portal.web.forms import text
+
+
+def _page(
+    request: Request, session: SignedIn, payable: service.Payable, error: Exception | None = None
+) -> Response:
+    return render(
+        request,
+        "invoices/pay.html",
+        {"payable": payable, "error": error},
+        session=session,
+        status_code=getattr(error, "status_code", 200),
+    )
+
+
+@customer_page
+async def pay_page(request: Request, session: SignedIn) -> Response:
+    payable = await service.payable(
+        request.app.state.db,
+        session.configuration,
+        session.customer_id,
+        request.path_params["invoice_id"],
+        request.query_params.get("method"),
+    )
+    return _page(request, session, payable)
+
+
+@customer_page
+async def confirm_pay(request: Request, session: SignedIn) -> Response:
+    db, settings = request.app.state.db, request.app.state.settings
+    form = await request.form()
+    invoice_id, method_id = request.path_params["invoice_id"], text(form, "payment_method")
+    try:
+        await service.pay(
+            db,
+            processor_for(settings, db),
+            session.configuration,
+            session.customer_id,
+            invoice_id,
+            method_id,
+            Mailer(settings.base_url, settings.test_mode),
+        )
+    except PaymentDeclined as error:
+        payable = await service.payable(
+            db, session.configuration, session.customer_id, invoice_id, method_id
+        )
+        return _page(request, session, payable, error)
+    return notices.redirect(request, path_for(request, "account:home"), Notice.INVOICE_PAID)
+
+
+routes = [
+    Mount(
+        "/invoices/{invoice_id}",
+        name="invoices",
+        routes=[
+            Route("/pay", pay_page, methods=["GET"], name="pay"),
+            Route("/pay", confirm_pay, methods=["POST"], name="confirm_pay"),
+        ],
+    ),
+]

@@ -1,0 +1,66 @@
+"""Paying an open invoice now, with a method the customer chooses.
+
+The charge goes through the same steps as the billing clock's (billing/collection.py): its
+key is committed first, so a double submit or a crash charges once; a success marks the
+invoice paid and a past-due subscription active again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.billing import collection
+from portal.core.statuses import InvoiceStatus
+from portal.db import Database, Row
+from portal.errors import NotFound
+from portal.invoices import queries
+from portal.merchant.configuration import Configuration
+from portal.payment_methods import errors as method_errors
+from portal.payment_methods import service as payment_methods
+from portal.payments.errors import InvoiceNotPayable
+from portal.payments.processor import PaymentProcessor
+
+
+@dataclass(frozen=True)
+class Payable:
+    invoice: Row
+    methods: list[payment_methods.Method]  # those that can be charged, newest first
+    chosen: str | None  # the method preselected: asked for, else the default
+
+
+async def payable(
+    db: Database,
+    configuration: Configuration,
+    customer_id: str,
+    invoice_id: str,
+    method_id: str | None = None,
+) -> Payable:
+    invoice = await queries.invoice(db, customer_id, invoice_id)
+    if invoice is None:
+        raise NotFound()
+    wallet = await payment_methods.wallet(db, configuration, customer_id)
+    if invoice["status"] != InvoiceStatus.OPEN or not invoice["amount_due"]:
+        raise InvoiceNotPayable()
+    usable = wallet.usable
+    ids = [m.id for m in usable]
+    default = next((m.id for m in usable if m.is_default), ids[0] if ids else None)
+    return Payable(invoice, usable, method_id if method_id in ids else default)
+
+
+async def pay(
+    db: Database,
+    processor: PaymentProcessor,
+    configuration: Configuration,
+    customer_id: str,
+    invoice_id: str,
+    method_id: str,
+    mailer: collection.Mailer,
+) -> None:
+    """PaymentDeclined says why a payment failed (the invoice then stays open)."""
+    invoice = await payable(db, configuration, customer_id, invoice_id)
+    if method_id not in [m.id for m in invoice.methods]:
+        raise method_errors.PaymentMethodNotFound()
+    await collection.pay_now(db, processor, customer_id, invoice_id, method_id, mailer)
+
+
+async def oldest_open(db: Database, customer_id: str) -> str | None:
+    return await queries.oldest_open(db, customer_id)
