@@ -21,7 +21,7 @@ from portal.core.statuses import InvoiceStatus, SubscriptionStatus
 from portal.db import Database, Row
 from portal.merchant import queries as configurations
 from portal.payments import cards
-from portal.payments.errors import InvoiceNotPayable, PaymentDeclined
+from portal.payments.errors import InvoiceNotPayable, PaymentDeclined, ProcessorUnavailable
 from portal.payments.processor import ChargeResult, PaymentProcessor
 from portal.subscriptions.errors import SubscriptionChanged
 
@@ -31,6 +31,10 @@ RETRY_DELAYS = (3 * 86400, 5 * 86400, 7 * 86400)
 """After a failed automatic charge: when to try again (then the invoice is left open)."""
 CLAIM_SECONDS = 300
 """How long a started charge is left to its process before another may finish it."""
+
+
+IN_DOUBT = ChargeResult(False, "processor_unavailable")
+"""The processor did not answer: nothing is recorded, the charge's key stays in flight."""
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,15 @@ async def _charge(processor: PaymentProcessor, started: Started) -> ChargeResult
         return ChargeResult(False, "no_payment_method")
     if cards.expired(started.method, clock.now().date()):
         return ChargeResult(False, "expired_card")  # never sent to the processor
-    return await processor.charge(
-        started.method, invoice["amount_due"], invoice["currency"], idempotency_key=started.key
-    )
+    try:
+        return await processor.charge(
+            started.method, invoice["amount_due"], invoice["currency"], idempotency_key=started.key
+        )
+    except ProcessorUnavailable:
+        # The charge may or may not have been taken: its key stays in flight, and whoever
+        # tries again (the clock after CLAIM_SECONDS, or the customer) asks with the same key.
+        log.warning("processor unavailable for %s; it will be asked again", started.key)
+        return IN_DOUBT
 
 
 # -- Open invoices: the billing clock ------------------------------------------------------
@@ -117,7 +127,8 @@ async def collect(
     if started is None:
         return False
     result = await _charge(processor, started)
-    await _record(db, started, result, mailer)
+    if result is not IN_DOUBT:
+        await _record(db, started, result, mailer)
     return result.succeeded
 
 
@@ -136,8 +147,9 @@ async def pay_now(
     if started is None:
         raise InvoiceNotPayable()
     result = await _charge(processor, started)
-    # The customer sees a failure on the page: only a receipt is mailed.
-    await _record(db, started, result, mailer if result.succeeded else None)
+    if result is not IN_DOUBT:
+        # The customer sees a failure on the page: only a receipt is mailed.
+        await _record(db, started, result, mailer if result.succeeded else None)
     if not result.succeeded:
         raise PaymentDeclined(result.decline_code or "card_declined")
 
@@ -258,6 +270,8 @@ async def pay_for_change(
     if started is None:
         return  # settled by another process
     result = await _charge(processor, started)
+    if result is IN_DOUBT:
+        raise PaymentDeclined("processor_unavailable")  # settle_unfinished finishes it
     if not result.succeeded:
         await _drop_draft(db, started)
         raise PaymentDeclined(result.decline_code or "card_declined")

@@ -17,7 +17,16 @@ DECLINES = {
         "nothing was changed; please try again in a moment."
     ),
     "no_payment_method": N_("There is no payment method to charge. Nothing was changed."),
+    "processor_unavailable": N_(
+        "We could not reach the payment processor. We will finish this payment in a few "
+        "minutes, and you will not be charged twice."
+    ),
 }
+
+
+class ProcessorUnavailable(Exception):
+    """The processor did not answer (a timeout, a network error): a charge may or may not
+    have been taken. Asked again with the same idempotency key, it tells."""
 
 
 class PaymentDeclined(PortalError):

@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import select
 
 from portal import clock
-from portal.billing import renewals
+from portal.billing import collection, renewals
 from portal.billing.collection import Mailer
 from portal.db import Database
+from portal.payments.errors import PaymentDeclined, ProcessorUnavailable
 from portal.payments.processor import TestProcessor
 from portal.tables import events, invoices, outbox_emails, processor_charges, subscriptions
 from tests import factories
@@ -153,3 +155,55 @@ async def test_a_failed_renewal_mails_the_way_to_sign_in(shop: Shop, db: Databas
     assert "your card was declined" in failed["body_text"]
     assert f"{BASE_URL}/p/login/{link}" in failed["body_text"]
     assert failed["to_address"] == data["customer"]["email"]
+
+
+class LosesAnswers(TestProcessor):
+    """Takes the charge, then the answer is lost on the way back (a timeout), `times` times."""
+
+    def __init__(self, db: Database, times: int = 1) -> None:
+        super().__init__(db)
+        self.times = times
+
+    async def charge(
+        self, payment_method: Any, amount: int, currency: str, idempotency_key: str
+    ) -> Any:
+        result = await super().charge(payment_method, amount, currency, idempotency_key)
+        if self.times:
+            self.times -= 1
+            raise ProcessorUnavailable()
+        return result
+
+
+async def test_a_timeout_leaves_the_invoice_open_and_the_retry_charges_once(
+    shop: Shop, db: Database
+) -> None:
+    data = await past_due(shop, db)
+    customer_id, invoice_id = data["customer"]["id"], data["due"]["id"]
+    processor = LosesAnswers(db)
+    with pytest.raises(PaymentDeclined) as declined:
+        await collection.pay_now(db, processor, customer_id, invoice_id, data["card"]["id"])
+    assert declined.value.decline_code == "processor_unavailable"
+    waiting = await row(db, invoices, invoice_id)
+    assert waiting["status"] == "open" and waiting["charge_key"] is not None
+    # The customer tries again: the same key, the charge already taken is the answer.
+    await collection.pay_now(db, processor, customer_id, invoice_id, data["card"]["id"])
+    assert (await row(db, invoices, invoice_id))["status"] == "paid"
+    assert len(await db.fetch_all(select(processor_charges))) == 1
+
+
+async def test_the_clock_asks_again_after_a_timeout_and_charges_once(
+    shop: Shop, db: Database
+) -> None:
+    data = await shop.customer()
+    processor = LosesAnswers(db)
+    clock.advance(20 * DAY)
+    await renewals.run_due(db, processor)
+    [renewal] = await db.fetch_all(
+        select(invoices).where(invoices.c.billing_reason == "subscription_cycle")
+    )
+    assert renewal["status"] == "open" and renewal["charge_key"] is not None
+    clock.advance(collection.CLAIM_SECONDS)
+    await renewals.run_due(db, processor)
+    assert (await row(db, invoices, renewal["id"]))["status"] == "paid"
+    assert len(await db.fetch_all(select(processor_charges))) == 1
+    assert (await row(db, subscriptions, data["subscription"]["id"]))["status"] == "active"

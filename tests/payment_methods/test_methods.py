@@ -210,3 +210,27 @@ async def test_an_expired_default_is_never_sent_to_the_processor(shop: Shop, db:
     )
     assert renewal["status"] == "open" and renewal["attempt_count"] == 1
     assert await db.fetch_all(select(processor_charges)) == []
+
+
+async def test_a_default_of_a_type_the_portal_does_not_handle_is_left_alone(
+    shop: Shop, client: AsyncClient, db: Database
+) -> None:
+    data = await shop.customer(more_features=ENABLED)
+    customer_id = data["customer"]["id"]
+    await db.execute(
+        payment_methods.insert().values(
+            id="pm_sepa",
+            customer_id=customer_id,
+            type="sepa_debit",
+            livemode=False,
+            created=clock.timestamp() + 1,
+        )
+    )
+    await db.execute(
+        customers.update()
+        .where(customers.c.id == customer_id)
+        .values(default_payment_method_id="pm_sepa")
+    )
+    assert html(await client.get("/p/")).maybe("#payment-method") is None
+    page = html(await client.get(PAGE))
+    assert [m.attributes["id"] for m in page.css(".method")] == [data["card"]["id"]]
