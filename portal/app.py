@@ -22,7 +22,8 @@ from portal.dev.routes import routes as dev_routes
 from portal.errors import PortalError
 from portal.invoices.routes import routes as invoice_routes
 from portal.payment_methods.routes import routes as payment_method_routes
-from portal.payments import test_card_entry
+from portal.payments import stripe_processor, test_card_entry
+from portal.payments import webhooks as stripe_webhooks
 from portal.request_guard import RequestGuard
 from portal.settings import Settings
 from portal.subscriptions.routes import routes as subscription_routes
@@ -69,7 +70,9 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         Mount("/static/vendor/htmx", assets.of("htmx"), name="htmx"),
         Mount("/static", assets.of("static"), name="static"),
     ]
-    if settings.test_mode:
+    if settings.payment_processor == "stripe":
+        routes.extend(stripe_webhooks.routes)
+    if settings.payment_processor == "test":
         # The test processor's hosted card entry, where a real processor's page would be.
         routes.extend(test_card_entry.routes)
     if settings.debug:
@@ -99,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await stripe_processor.close_all()
             await db.disconnect()
 
     app = Starlette(
@@ -110,6 +114,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 secret_key=settings.secret_key,
                 base_url=settings.base_url,
                 max_body_bytes=settings.max_body_bytes,
+                signed_paths=frozenset(
+                    [stripe_webhooks.PATH] if settings.payment_processor == "stripe" else []
+                ),
             ),
         ],
         exception_handlers={

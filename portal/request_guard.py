@@ -9,6 +9,8 @@ server secret, and an unsafe request must repeat it in the `csrftoken` form fiel
 `x-csrftoken` header (htmx sends it from `hx-headers` on <body>). There are no exceptions for
 requests without cookies or with an Authorization header: browsers attach neither on their
 own to a forged form, but a route that trusts them would be one mistake away from a hole.
+The one exception is `signed_paths`, endpoints for other servers (Stripe's webhooks) that
+check a signature over the body itself, which no forged browser request can carry.
 A safe request's cookie is checked only when a page asks for the token.
 
 Refusals (403, 413) are answered here, before any route runs or any body is parsed, through
@@ -40,9 +42,16 @@ MAX_VERIFIED = 10_000
 
 class RequestGuard:
     def __init__(
-        self, app: ASGIApp, *, secret_key: str, base_url: str, max_body_bytes: int
+        self,
+        app: ASGIApp,
+        *,
+        secret_key: str,
+        base_url: str,
+        max_body_bytes: int,
+        signed_paths: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
+        self.signed_paths = signed_paths
         self.https = base_url.startswith("https://")
         self.cookie = cookie_name("csrftoken", https=self.https)
         self.signer = signer(secret_key, "csrf")
@@ -103,6 +112,8 @@ class RequestGuard:
             raise RequestTooLarge()
         if scope["method"] in SAFE_METHODS:
             return None
+        if scope["path"] in self.signed_paths:
+            return await self._read_body(receive)  # the endpoint checks the body's signature
         if not self._same_origin(scope, headers):
             raise CsrfFailed()
         body = await self._read_body(receive)

@@ -16,8 +16,8 @@ class ConfigurationError(Exception):
     """The environment does not describe a usable deployment."""
 
 
-PaymentProcessorName = Literal["test"]
-"""Who takes the payments. Only the built-in test processor exists so far: it moves no money."""
+PaymentProcessorName = Literal["test", "stripe"]
+"""Who takes the payments: the built-in test processor (it moves no money) or Stripe."""
 
 
 def _flag(value: str | None) -> bool:
@@ -40,6 +40,10 @@ class Settings:
     """Proxies whose X-Forwarded-For/-Proto `portal serve` believes; nobody by default."""
     base_url_set: bool = True
     """False when BASE_URL is unset: the URL then follows the port the server listens on."""
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    """Where the Stripe API is (Stripe's own by default; the tests' local server)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -51,8 +55,11 @@ class Settings:
 
     @property
     def test_mode(self) -> bool:
-        """Payments are simulated: every page and mail must say that no money moves."""
-        return self.payment_processor == "test"
+        """No real money moves (the test processor, or Stripe with test keys): every page and
+        mail must say so."""
+        if self.payment_processor == "stripe":
+            return (self.stripe_secret_key or "").startswith(("sk_test_", "rk_test_"))
+        return True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -76,9 +83,12 @@ class Settings:
             port=port,
             debug=debug,
             var_dir=var_dir,
-            payment_processor=_payment_processor(env.get("PAYMENT_PROCESSOR")),
+            payment_processor=_payment_processor(env.get("PAYMENT_PROCESSOR"), env),
             forwarded_allow_ips=(env.get("FORWARDED_ALLOW_IPS") or "").strip(),
             base_url_set=bool(env.get("BASE_URL")),
+            stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
+            stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
+            stripe_api_base=env.get("STRIPE_API_BASE") or None,
         )
 
     def serving_on(self, port: int) -> Settings:
@@ -111,10 +121,15 @@ def _served_url(var_dir: Path) -> str | None:
     return url if url.startswith(("http://", "https://")) else None
 
 
-def _payment_processor(value: str | None) -> PaymentProcessorName:
+def _payment_processor(value: str | None, env: Mapping[str, str]) -> PaymentProcessorName:
     name = (value or "test").strip().lower()
     if name == "test":
         return "test"
+    if name == "stripe":
+        for key in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+            if not env.get(key):
+                raise ConfigurationError(f"PAYMENT_PROCESSOR=stripe needs {key} (see README).")
+        return "stripe"
     choices = ", ".join(get_args(PaymentProcessorName))
     raise ConfigurationError(
         f"PAYMENT_PROCESSOR={value!r} is not a payment processor this portal knows. "

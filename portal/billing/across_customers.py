@@ -85,3 +85,9 @@ async def unsettled_drafts(db: Database, started_before: int, limit: int) -> lis
         .order_by(invoices.c.charge_started_at)
         .limit(limit)
     )
+
+
+async def invoice_charging(db: Database, charge_key: str) -> Row | None:
+    """Across customers: the invoice whose charge in flight has this key (a processor's
+    webhook names the charge, not the customer)."""
+    return await db.fetch_one(select(invoices).where(invoices.c.charge_key == charge_key))

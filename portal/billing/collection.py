@@ -154,6 +154,18 @@ async def pay_now(
         raise PaymentDeclined(result.decline_code or "card_declined")
 
 
+async def record_later(db: Database, key: str, result: ChargeResult, mailer: Mailer | None) -> bool:
+    """The outcome of an open invoice's charge, reported later by the processor (a webhook);
+    False when that charge is no longer in flight (already recorded)."""
+    invoice = await across_customers.invoice_charging(db, key)
+    if invoice is None or invoice["status"] != InvoiceStatus.OPEN:
+        return False
+    method = await queries.payment_method_for(
+        db, invoice["customer_id"], invoice["subscription_id"]
+    )
+    return await _record(db, Started(invoice, key, method), result, mailer)
+
+
 async def _record(
     db: Database, started: Started, result: ChargeResult, mailer: Mailer | None
 ) -> bool:

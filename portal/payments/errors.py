@@ -17,6 +17,9 @@ DECLINES = {
         "nothing was changed; please try again in a moment."
     ),
     "no_payment_method": N_("There is no payment method to charge. Nothing was changed."),
+    "authentication_required": N_(
+        "Your bank asks you to confirm this payment. Nothing was charged; try another card."
+    ),
     "processor_unavailable": N_(
         "We could not reach the payment processor. We will finish this payment in a few "
         "minutes, and you will not be charged twice."

@@ -132,16 +132,24 @@ class TestProcessor:
 
 
 def processor_for(settings: Settings, db: Database) -> PaymentProcessor:
-    """The processor payments go through, as PAYMENT_PROCESSOR says. Only the test processor
-    exists so far; a real one implements the same `charge`."""
+    """The processor payments go through, as PAYMENT_PROCESSOR says."""
     match settings.payment_processor:
         case "test":
             return TestProcessor(db, settings.base_url)
+        case "stripe":
+            from portal.payments import stripe_processor
+
+            return stripe_processor.for_settings(settings)
 
 
 def warn_if_test_mode(settings: Settings, log: logging.Logger) -> None:
     """Said at every start-up, so that a test deployment is never taken for a live one."""
-    if settings.test_mode:
+    if settings.test_mode and settings.payment_processor == "stripe":
+        log.warning(
+            "TEST MODE (PAYMENT_PROCESSOR=stripe with a test key): no real payments are "
+            "taken; charges go to Stripe's test mode. Use a live key for real customers."
+        )
+    elif settings.test_mode:
         log.warning(
             "TEST MODE (PAYMENT_PROCESSOR=test): no real payments are taken. Every "
             "charge goes through the built-in test processor and moves no money; "

@@ -33,10 +33,27 @@ class TestSetting:
     def test_test_is_accepted(self, tmp_path: Path, value: str) -> None:
         assert Settings.from_env(env(tmp_path, PAYMENT_PROCESSOR=value)).test_mode
 
-    @pytest.mark.parametrize("value", ["stripe", "live", "tset", "none"])
+    @pytest.mark.parametrize("value", ["live", "tset", "none"])
     def test_unknown_processors_are_refused(self, tmp_path: Path, value: str) -> None:
         with pytest.raises(ConfigurationError, match=f"PAYMENT_PROCESSOR.*{value}.*test"):
             Settings.from_env(env(tmp_path, PAYMENT_PROCESSOR=value))
+
+    def test_stripe_needs_its_keys(self, tmp_path: Path) -> None:
+        with pytest.raises(ConfigurationError, match="needs STRIPE_SECRET_KEY"):
+            Settings.from_env(env(tmp_path, PAYMENT_PROCESSOR="stripe"))
+        with pytest.raises(ConfigurationError, match="needs STRIPE_WEBHOOK_SECRET"):
+            Settings.from_env(
+                env(tmp_path, PAYMENT_PROCESSOR="stripe", STRIPE_SECRET_KEY="sk_test_1")
+            )
+        stripe = Settings.from_env(
+            env(
+                tmp_path,
+                PAYMENT_PROCESSOR="stripe",
+                STRIPE_SECRET_KEY="sk_live_1",
+                STRIPE_WEBHOOK_SECRET="whsec_1",
+            )
+        )
+        assert stripe.payment_processor == "stripe" and not stripe.test_mode
 
     def test_the_processor_follows_the_setting(self, settings: Settings, db: Database) -> None:
         assert isinstance(processor_for(settings, db), TestProcessor)
