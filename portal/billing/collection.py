@@ -21,7 +21,12 @@ from portal.core.statuses import InvoiceStatus, SubscriptionStatus
 from portal.db import Database, Row
 from portal.merchant import queries as configurations
 from portal.payments import cards
-from portal.payments.errors import InvoiceNotPayable, PaymentDeclined, ProcessorUnavailable
+from portal.payments.errors import (
+    AuthenticationNeeded,
+    InvoiceNotPayable,
+    PaymentDeclined,
+    ProcessorUnavailable,
+)
 from portal.payments.processor import ChargeResult, PaymentProcessor
 from portal.subscriptions.errors import SubscriptionChanged
 
@@ -94,7 +99,9 @@ async def _start(
         return Started(invoice, key, method)
 
 
-async def _charge(processor: PaymentProcessor, started: Started) -> ChargeResult:
+async def _charge(
+    processor: PaymentProcessor, started: Started, return_url: str | None = None
+) -> ChargeResult:
     invoice = started.invoice
     if started.method is None:
         return ChargeResult(False, "no_payment_method")
@@ -102,7 +109,11 @@ async def _charge(processor: PaymentProcessor, started: Started) -> ChargeResult
         return ChargeResult(False, "expired_card")  # never sent to the processor
     try:
         return await processor.charge(
-            started.method, invoice["amount_due"], invoice["currency"], idempotency_key=started.key
+            started.method,
+            invoice["amount_due"],
+            invoice["currency"],
+            idempotency_key=started.key,
+            return_url=return_url,
         )
     except ProcessorUnavailable:
         # The charge may or may not have been taken: its key stays in flight, and whoever
@@ -139,14 +150,45 @@ async def pay_now(
     invoice_id: str,
     method_id: str,
     mailer: Mailer | None = None,
+    return_url: str | None = None,
 ) -> None:
     """The customer pays an open invoice with one of their methods, now. PaymentDeclined says
     why it failed; the invoice then stays open. A double submit shares the charge's key, so
-    the processor takes one payment and it is recorded once."""
+    the processor takes one payment and it is recorded once. AuthenticationNeeded sends the
+    customer to the processor's step; they come back to `return_url` (see `come_back`)."""
     started = await _start(db, customer_id, invoice_id, draft=False, method_id=method_id)
     if started is None:
         raise InvoiceNotPayable()
-    result = await _charge(processor, started)
+    result = await _charge(processor, started, return_url)
+    if result.action_url:
+        raise AuthenticationNeeded(result.action_url)  # the charge stays in flight
+    await _settle(db, started, result, mailer)
+
+
+async def come_back(
+    db: Database,
+    processor: PaymentProcessor,
+    customer_id: str,
+    invoice_id: str,
+    reference: str,
+    mailer: Mailer | None = None,
+) -> None:
+    """The customer is back from authenticating a payment of this invoice: record what the
+    processor says of it (PaymentDeclined if it failed), once."""
+    invoice = await queries.invoice(db, customer_id, invoice_id)
+    result = await processor.payment(reference) if reference else None
+    if invoice is None or result is None or result.key != invoice["charge_key"]:
+        raise InvoiceNotPayable()  # paid, or settled by another request meanwhile
+    if result.action_url:
+        raise AuthenticationNeeded(result.action_url)
+    method = await queries.payment_method_for(db, customer_id, invoice["subscription_id"])
+    await _settle(db, Started(invoice, str(result.key), method), result, mailer)
+
+
+async def _settle(
+    db: Database, started: Started, result: ChargeResult, mailer: Mailer | None
+) -> None:
+    """Record a payment the customer made while on the page; PaymentDeclined if it failed."""
     if result is not IN_DOUBT:
         # The customer sees a failure on the page: only a receipt is mailed.
         await _record(db, started, result, mailer if result.succeeded else None)
@@ -181,10 +223,11 @@ async def _record(
                 "amount_paid": invoice["amount_due"],
                 "paid_at": now,
                 "next_payment_attempt": None,
+                "last_decline_code": None,
             }
         else:
             retry = now + RETRY_DELAYS[attempt - 1] if attempt <= len(RETRY_DELAYS) else None
-            values = {"next_payment_attempt": retry}
+            values = {"next_payment_attempt": retry, "last_decline_code": result.decline_code}
         if not await queries.update_invoice(
             db,
             customer_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from portal import notices
@@ -12,7 +12,7 @@ from portal.auth.sessions import SignedIn
 from portal.billing.collection import Mailer
 from portal.invoices import service
 from portal.notices import Notice
-from portal.payments.errors import PaymentDeclined
+from portal.payments.errors import AuthenticationNeeded, PaymentDeclined
 from portal.payments.processor import processor_for
 from portal.templating import path_for, render
 from portal.web.forms import text
@@ -47,6 +47,7 @@ async def confirm_pay(request: Request, session: SignedIn) -> Response:
     db, settings = request.app.state.db, request.app.state.settings
     form = await request.form()
     invoice_id, method_id = request.path_params["invoice_id"], text(form, "payment_method")
+    back = settings.base_url + path_for(request, "invoices:paid", invoice_id=invoice_id)
     try:
         await service.pay(
             db,
@@ -56,11 +57,37 @@ async def confirm_pay(request: Request, session: SignedIn) -> Response:
             invoice_id,
             method_id,
             Mailer(settings.base_url, settings.test_mode),
+            back,
         )
+    except AuthenticationNeeded as needed:
+        return RedirectResponse(needed.url, status_code=303)  # the bank's step, then `paid`
     except PaymentDeclined as error:
         payable = await service.payable(
             db, session.configuration, session.customer_id, invoice_id, method_id
         )
+        return _page(request, session, payable, error)
+    return notices.redirect(request, path_for(request, "account:home"), Notice.INVOICE_PAID)
+
+
+@customer_page
+async def paid(request: Request, session: SignedIn) -> Response:
+    """Back from the processor's authentication step: what became of the payment."""
+    db, settings = request.app.state.db, request.app.state.settings
+    invoice_id = request.path_params["invoice_id"]
+    try:
+        await service.come_back(
+            db,
+            processor_for(settings, db),
+            session.configuration,
+            session.customer_id,
+            invoice_id,
+            request.query_params.get("payment_intent", ""),  # as Stripe names it
+            Mailer(settings.base_url, settings.test_mode),
+        )
+    except AuthenticationNeeded as needed:
+        return RedirectResponse(needed.url, status_code=303)
+    except PaymentDeclined as error:
+        payable = await service.payable(db, session.configuration, session.customer_id, invoice_id)
         return _page(request, session, payable, error)
     return notices.redirect(request, path_for(request, "account:home"), Notice.INVOICE_PAID)
 
@@ -72,6 +99,9 @@ routes = [
         routes=[
             Route("/pay", pay_page, methods=["GET"], name="pay"),
             Route("/pay", confirm_pay, methods=["POST"], name="confirm_pay"),
+            # The processor sends the customer back here after its authentication step (a
+            # GET, as processors do); recording the payment it reports happens once.
+            Route("/paid", paid, methods=["GET"], name="paid"),
         ],
     ),
 ]

@@ -54,12 +54,29 @@ async def pay(
     invoice_id: str,
     method_id: str,
     mailer: collection.Mailer,
+    return_url: str,
 ) -> None:
-    """PaymentDeclined says why a payment failed (the invoice then stays open)."""
+    """PaymentDeclined says why a payment failed (the invoice then stays open);
+    AuthenticationNeeded, where the customer confirms it first."""
     invoice = await payable(db, configuration, customer_id, invoice_id)
     if method_id not in [m.id for m in invoice.methods]:
         raise method_errors.PaymentMethodNotFound()
-    await collection.pay_now(db, processor, customer_id, invoice_id, method_id, mailer)
+    await collection.pay_now(
+        db, processor, customer_id, invoice_id, method_id, mailer, return_url=return_url
+    )
+
+
+async def come_back(
+    db: Database,
+    processor: PaymentProcessor,
+    configuration: Configuration,
+    customer_id: str,
+    invoice_id: str,
+    reference: str,
+    mailer: collection.Mailer,
+) -> None:
+    await payable(db, configuration, customer_id, invoice_id)  # theirs, open, offered
+    await collection.come_back(db, processor, customer_id, invoice_id, reference, mailer)
 
 
 async def oldest_open(db: Database, customer_id: str) -> str | None:

@@ -17,6 +17,10 @@ DECLINES = {
         "nothing was changed; please try again in a moment."
     ),
     "no_payment_method": N_("There is no payment method to charge. Nothing was changed."),
+    "authentication_failed": N_(
+        "The payment was not confirmed with your bank. Nothing was charged; try again or use "
+        "another card."
+    ),
     "authentication_required": N_(
         "Your bank asks you to confirm this payment. Nothing was charged; try another card."
     ),
@@ -45,3 +49,12 @@ class InvoiceNotPayable(PortalError):
     status_code = 409
     title = N_("This invoice cannot be paid now")
     message = N_("It has been paid already, or a payment for it is on its way.")
+
+
+class AuthenticationNeeded(Exception):
+    """The customer must confirm the payment at the processor first (3-D Secure): send them
+    to `url`; the charge stays in flight until they come back."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url

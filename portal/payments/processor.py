@@ -25,12 +25,17 @@ DECLINES = {
     "0069": "expired_card",  # 4000 0000 0000 0069
     "0119": "processing_error",  # 4000 0000 0000 0119
 }
+AUTHENTICATE = {"3184"}
+"""4000 0027 6000 3184: every payment needs its owner to authenticate (3-D Secure)."""
 
 
 @dataclass(frozen=True)
 class ChargeResult:
     succeeded: bool
     decline_code: str | None = None
+    action_url: str | None = None
+    """The customer is present and must authenticate there first (3-D Secure)."""
+    key: str | None = None  # the idempotency key, when the processor reports a payment later
 
 
 @dataclass(frozen=True)
@@ -56,8 +61,20 @@ class Setup:
 
 class PaymentProcessor(Protocol):
     async def charge(
-        self, payment_method: Row, amount: int, currency: str, idempotency_key: str
-    ) -> ChargeResult: ...
+        self,
+        payment_method: Row,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        return_url: str | None = None,
+    ) -> ChargeResult:
+        """Off-session without `return_url` (a card that needs its owner declines with
+        `authentication_required`); with it the customer is present, and may be sent to the
+        processor's authentication step (`action_url`), coming back to `return_url` with
+        `payment_intent=<reference>` added."""
+
+    async def payment(self, reference: str) -> ChargeResult | None:
+        """A payment the customer came back from (None: no such payment), with its key."""
 
     async def refund(self, idempotency_key: str) -> None:
         """Give back the whole of the charge made with this key (a no-op if none was)."""
@@ -80,24 +97,46 @@ class TestProcessor:
         self.base_url = base_url
 
     async def charge(
-        self, payment_method: Row, amount: int, currency: str, idempotency_key: str
+        self,
+        payment_method: Row,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        return_url: str | None = None,
     ) -> ChargeResult:
         done = await queries.charge(self.db, idempotency_key)
-        if done is not None:
-            return _result(done["outcome"])
-        outcome = DECLINES.get(str(payment_method.get("last4")), "succeeded")
-        if cards.expired(payment_method, clock.now().date()):
-            outcome = "expired_card"
-        recorded = await queries.insert_charge(
-            self.db,
-            idempotency_key=idempotency_key,
-            payment_method_id=payment_method["id"],
-            amount=amount,
-            currency=currency,
-            outcome=outcome,
-            created=clock.timestamp(),
-        )
-        return _result(recorded["outcome"])
+        if done is None:
+            outcome = DECLINES.get(str(payment_method.get("last4")), "succeeded")
+            if str(payment_method.get("last4")) in AUTHENTICATE:
+                outcome = "requires_action" if return_url else "authentication_required"
+            if cards.expired(payment_method, clock.now().date()):
+                outcome = "expired_card"
+            done = await queries.insert_charge(
+                self.db,
+                idempotency_key=idempotency_key,
+                payment_method_id=payment_method["id"],
+                amount=amount,
+                currency=currency,
+                outcome=outcome,
+                return_url=return_url if outcome == "requires_action" else None,
+                created=clock.timestamp(),
+            )
+        return self._result(done, present=return_url is not None)
+
+    async def payment(self, reference: str) -> ChargeResult | None:
+        done = await queries.charge(self.db, reference)
+        return None if done is None else self._result(done, present=False)
+
+    def _result(self, charge: Row, *, present: bool) -> ChargeResult:
+        outcome, key = charge["outcome"], charge["idempotency_key"]
+        if outcome == "succeeded":
+            return ChargeResult(True, key=key)
+        if outcome == "requires_action":
+            if present:
+                url = f"{self.base_url}/test-processor/payments/{key}/"
+                return ChargeResult(False, "authentication_required", url, key)
+            return ChargeResult(False, "authentication_required", key=key)
+        return ChargeResult(False, outcome, key=key)
 
     async def refund(self, idempotency_key: str) -> None:
         await queries.refund(self.db, idempotency_key, clock.timestamp())
@@ -156,9 +195,3 @@ def warn_if_test_mode(settings: Settings, log: logging.Logger) -> None:
             "renewals are marked paid all the same. Do not use this deployment for "
             "real customers."
         )
-
-
-def _result(outcome: str) -> ChargeResult:
-    if outcome == "succeeded":
-        return ChargeResult(True)
-    return ChargeResult(False, outcome)

@@ -73,3 +73,15 @@ async def hold_for_authentication(db: Database, setup_id: str, card: dict[str, A
         .where(processor_setups.c.id == setup_id, processor_setups.c.status == "open")
         .values(**values)
     )
+
+
+async def settle_authentication(db: Database, idempotency_key: str, outcome: str) -> None:
+    """The owner completed (or failed) the authentication a payment waited for."""
+    await db.execute(
+        update(processor_charges)
+        .where(
+            processor_charges.c.idempotency_key == idempotency_key,
+            processor_charges.c.outcome == "requires_action",
+        )
+        .values(outcome=outcome)
+    )

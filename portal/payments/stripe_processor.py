@@ -54,8 +54,14 @@ class StripeProcessor:
         )
 
     async def charge(
-        self, payment_method: Row, amount: int, currency: str, idempotency_key: str
+        self,
+        payment_method: Row,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        return_url: str | None = None,
     ) -> ChargeResult:
+        present = {"return_url": return_url} if return_url else {"off_session": True}
         try:
             intent = await self.client.v1.payment_intents.create_async(
                 params={
@@ -63,15 +69,24 @@ class StripeProcessor:
                     "currency": currency,
                     "customer": payment_method["customer_id"],
                     "payment_method": payment_method["processor_token"] or payment_method["id"],
-                    "off_session": True,
                     "confirm": True,
                     "metadata": {CHARGE_KEY: idempotency_key},
+                    **present,  # type: ignore[typeddict-item]
                 },
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.CardError as error:
-            return ChargeResult(False, _decline_code(error))
+            return ChargeResult(False, _decline_code(error), key=idempotency_key)
         except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+            raise ProcessorUnavailable() from error
+        return result_of(intent)
+
+    async def payment(self, reference: str) -> ChargeResult | None:
+        try:
+            intent = await self.client.v1.payment_intents.retrieve_async(reference)
+        except stripe.InvalidRequestError:
+            return None
+        except stripe.APIConnectionError as error:
             raise ProcessorUnavailable() from error
         return result_of(intent)
 
@@ -132,12 +147,18 @@ class StripeProcessor:
 
 def result_of(intent: stripe.PaymentIntent) -> ChargeResult:
     """A PaymentIntent's outcome as the portal records it."""
+    metadata = intent.metadata.to_dict() if intent.metadata else {}
+    key = metadata.get(CHARGE_KEY)
     if intent.status == "succeeded":
-        return ChargeResult(True)
+        return ChargeResult(True, key=key)
     if intent.status == "requires_action":
-        return ChargeResult(False, "authentication_required")
+        action = intent.next_action
+        url = action.redirect_to_url.url if action and action.redirect_to_url else None
+        return ChargeResult(False, "authentication_required", url, key)
     error = intent.last_payment_error
-    return ChargeResult(False, (error.decline_code or error.code) if error else "card_declined")
+    code = (error.decline_code or error.code) if error else None
+    code = "authentication_failed" if code == "payment_intent_authentication_failure" else code
+    return ChargeResult(False, code or "card_declined", key=key)
 
 
 def _decline_code(error: stripe.CardError) -> str:

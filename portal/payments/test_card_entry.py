@@ -9,6 +9,10 @@ The usual test numbers behave as they do at the major processors:
     4000 0000 0000 0069                        expired
     4000 0000 0000 9995, 4000 0000 0000 0341   saved; their charges fail (see DECLINES)
     4000 0025 0000 3155                        asks for authentication (3-D Secure) first
+    4000 0027 6000 3184                        saved; every payment asks for authentication
+
+A payment that asks for authentication while its owner is present comes here too
+(`/test-processor/payments/<key>/`): the customer completes or fails it, and goes back.
 """
 
 from __future__ import annotations
@@ -161,7 +165,47 @@ async def cancel(request: Request) -> Response:
     return _back(setup)
 
 
+async def _waiting_payment(request: Request) -> dict[str, object]:
+    charge = await queries.charge(request.app.state.db, request.path_params["key"])
+    if charge is None or not charge["return_url"]:
+        raise NotFound()
+    return charge
+
+
+def _back_to_portal(charge: dict[str, object]) -> RedirectResponse:
+    url = str(charge["return_url"])
+    separator = "&" if "?" in url else "?"
+    return RedirectResponse(
+        f"{url}{separator}{urlencode({'payment_intent': charge['idempotency_key']})}", 303
+    )
+
+
+async def authentication_page(request: Request) -> Response:
+    charge = await _waiting_payment(request)
+    if charge["outcome"] != "requires_action":
+        return _back_to_portal(charge)
+    return render(request, "payments/test_authentication.html", {"charge": charge})
+
+
+async def authenticate_payment(request: Request) -> Response:
+    charge = await _waiting_payment(request)
+    form = await request.form()
+    outcome = "succeeded" if form.get("outcome") == "complete" else "authentication_failed"
+    await queries.settle_authentication(
+        request.app.state.db, str(charge["idempotency_key"]), outcome
+    )
+    return _back_to_portal(charge)
+
+
 routes = [
+    Mount(
+        "/test-processor/payments/{key}",
+        name="test_payments",
+        routes=[
+            Route("/", authentication_page, methods=["GET"], name="authentication"),
+            Route("/", authenticate_payment, methods=["POST"], name="authenticate"),
+        ],
+    ),
     Mount(
         "/test-processor/setup/{setup_id}",
         name="test_processor",
@@ -171,5 +215,5 @@ routes = [
             Route("/authenticate", authenticate, methods=["POST"], name="authenticate"),
             Route("/cancel", cancel, methods=["POST"], name="cancel"),
         ],
-    )
+    ),
 ]

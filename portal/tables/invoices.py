@@ -43,6 +43,7 @@ invoices = Table(
     # The charge in flight: its idempotency key is committed before the processor is called.
     Column("charge_key", String(128)),
     Column("charge_started_at", BigInteger),
+    Column("last_decline_code", String(40)),  # why its last charge failed (None: it did not)
     # Applied when finalized: what it moves on the customer's balance, and the discount it
     # uses (a one-time discount ends with it).
     Column("balance_change", BigInteger, nullable=False, server_default="0"),

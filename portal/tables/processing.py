@@ -17,6 +17,7 @@ processor_charges = Table(
     Column("currency", String(3), nullable=False),
     Column("outcome", String(32), nullable=False),  # succeeded | card_declined | …
     Column("refunded_at", BigInteger),
+    Column("return_url", String(2048)),  # a payment waiting for its owner to authenticate
     created(),
 )
 

@@ -60,7 +60,12 @@ async def test_the_invoice_is_committed_before_the_charge(
     charge = TestProcessor.charge
 
     async def watching(
-        self: TestProcessor, method: Any, amount: int, currency: str, idempotency_key: str
+        self: TestProcessor,
+        method: Any,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        return_url: str | None = None,
     ) -> Any:
         # Another connection sees the invoice and the key before any money moves.
         seen.append(
@@ -68,7 +73,7 @@ async def test_the_invoice_is_committed_before_the_charge(
                 select(invoice_table).where(invoice_table.c.charge_key == idempotency_key)
             )
         )
-        return await charge(self, method, amount, currency, idempotency_key)
+        return await charge(self, method, amount, currency, idempotency_key, return_url)
 
     monkeypatch.setattr(TestProcessor, "charge", watching)
     await renewals.run_due(db, TestProcessor(db))

@@ -165,9 +165,14 @@ class LosesAnswers(TestProcessor):
         self.times = times
 
     async def charge(
-        self, payment_method: Any, amount: int, currency: str, idempotency_key: str
+        self,
+        payment_method: Any,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        return_url: str | None = None,
     ) -> Any:
-        result = await super().charge(payment_method, amount, currency, idempotency_key)
+        result = await super().charge(payment_method, amount, currency, idempotency_key, return_url)
         if self.times:
             self.times -= 1
             raise ProcessorUnavailable()
@@ -207,3 +212,71 @@ async def test_the_clock_asks_again_after_a_timeout_and_charges_once(
     assert (await row(db, invoices, renewal["id"]))["status"] == "paid"
     assert len(await db.fetch_all(select(processor_charges))) == 1
     assert (await row(db, subscriptions, data["subscription"]["id"]))["status"] == "active"
+
+
+class TestAuthentication:
+    """A card that needs its owner (4000 0027 6000 3184): on the page, the customer goes to the
+    processor's step and back; off-session, the invoice waits with "Action required"."""
+
+    async def test_the_customer_confirms_at_the_processor_and_comes_back_paid(
+        self, shop: Shop, client: AsyncClient, db: Database
+    ) -> None:
+        data = await past_due(shop, db, {"last4": "3184"})
+        invoice_id = data["due"]["id"]
+        sent = await pay(client, invoice_id, data["cards"][0]["id"])
+        assert sent.status_code == 303
+        step_url = sent.headers["location"].removeprefix(BASE_URL)
+        assert step_url.startswith("/test-processor/payments/")
+        assert (await row(db, invoices, invoice_id))["status"] == "open"  # not yet
+        step = await client.get(step_url)
+        assert "Your bank asks you to confirm a payment of €19.00." in step.text
+        form = html(step).css_first("form[method=post]")
+        back = await client.post(
+            str(form.attributes["action"]), data={**hidden_fields(form), "outcome": "complete"}
+        )
+        assert back.headers["location"].startswith(
+            f"{BASE_URL}/p/invoices/{invoice_id}/paid?payment_intent="
+        )
+        home = await client.get(back.headers["location"].removeprefix(BASE_URL))
+        assert home.status_code == 303 and home.headers["location"] == "/p/"
+        assert (await row(db, invoices, invoice_id))["status"] == "paid"
+        # Coming back twice records nothing more.
+        again = await client.get(back.headers["location"].removeprefix(BASE_URL))
+        assert again.status_code == 409
+        assert len(await db.fetch_all(select(processor_charges))) == 1
+
+    async def test_a_failed_confirmation_says_so_and_leaves_the_invoice_open(
+        self, shop: Shop, client: AsyncClient, db: Database
+    ) -> None:
+        data = await past_due(shop, db, {"last4": "3184"})
+        invoice_id = data["due"]["id"]
+        sent = await pay(client, invoice_id, data["cards"][0]["id"])
+        step = await client.get(sent.headers["location"].removeprefix(BASE_URL))
+        form = html(step).css_first("form[method=post]")
+        back = await client.post(
+            str(form.attributes["action"]), data={**hidden_fields(form), "outcome": "fail"}
+        )
+        refused = await client.get(back.headers["location"].removeprefix(BASE_URL))
+        assert refused.status_code == 402
+        assert "The payment was not confirmed with your bank." in refused.text
+        assert (await row(db, invoices, invoice_id))["status"] == "open"
+
+    async def test_off_session_the_invoice_waits_with_action_required(
+        self, shop: Shop, client: AsyncClient, db: Database
+    ) -> None:
+        data = await shop.customer(card_last4="3184", more_features=ENABLED)
+        clock.advance(20 * DAY)
+        await renewals.run_due(db, TestProcessor(db), mailer=Mailer(BASE_URL, test_mode=True))
+        [renewal] = await db.fetch_all(
+            select(invoices).where(invoices.c.billing_reason == "subscription_cycle")
+        )
+        assert renewal["status"] == "open"
+        assert renewal["last_decline_code"] == "authentication_required"
+        [failed] = await db.fetch_all(
+            select(outbox_emails).where(outbox_emails.c.template == "payment_failed")
+        )
+        assert "your bank asks you to confirm the payment." in failed["body_text"]
+        await shop.sign_in_again(data)
+        row_ = html(await client.get("/p/")).css_first(f"#invoices a[href*='{renewal['id']}']")
+        assert row_.text() == "Pay"
+        assert "Action required" in html(await client.get("/p/")).css_first("#invoices").text()

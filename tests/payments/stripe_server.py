@@ -101,6 +101,7 @@ class FakeStripe:
                 Route("/v1/checkout/sessions/{id}", self.get_session, methods=["GET"]),
                 Route("/v1/payment_intents", self.create_intent, methods=["POST"]),
                 Route("/v1/payment_intents/search", self.search_intents, methods=["GET"]),
+                Route("/v1/payment_intents/{id}", self.get_intent, methods=["GET"]),
                 Route("/v1/refunds", self.create_refund, methods=["POST"]),
             ]
         )
@@ -166,6 +167,17 @@ class FakeStripe:
         }
         status, body = 200, intent
         decline = DECLINES.get(method["card"]["last4"]) if method else ("card_declined", None)
+        present = data.get("off_session") != "true" and data.get("return_url")
+        if decline and decline[0] == "authentication_required" and present:
+            decline = None
+            intent["status"] = "requires_action"
+            intent["next_action"] = {
+                "type": "redirect_to_url",
+                "redirect_to_url": {
+                    "url": f"https://hooks.stripe.test/3ds/{intent['id']}",
+                    "return_url": data["return_url"],
+                },
+            }
         if decline:
             code, decline_code = decline
             intent["status"] = "requires_payment_method"
@@ -180,6 +192,26 @@ class FakeStripe:
         self.intents[intent["id"]] = intent
         self.replies[key] = (status, body)
         return JSONResponse(body, status_code=status)
+
+    def authenticate(self, intent_id: str, *, passed: bool = True) -> None:
+        """The customer completes (or fails) the bank's step for a payment."""
+        intent = self.intents[intent_id]
+        intent.pop("next_action", None)
+        if passed:
+            intent["status"] = "succeeded"
+        else:
+            intent["status"] = "requires_payment_method"
+            intent["last_payment_error"] = {
+                "type": "card_error",
+                "code": "payment_intent_authentication_failure",
+                "message": "The payment was not authenticated.",
+            }
+
+    async def get_intent(self, request: Request) -> Response:
+        intent = self.intents.get(request.path_params["id"])
+        if intent is None:
+            return _error(404, type="invalid_request_error", code="resource_missing")
+        return JSONResponse(intent)
 
     async def search_intents(self, request: Request) -> Response:
         query = request.query_params.get("query", "")

@@ -88,7 +88,6 @@ async def test_a_card_saved_through_checkout_pays_the_open_invoice(
     [
         ("4000000000000002", "Your card was declined."),
         ("4000000000009995", "Your card has insufficient funds."),
-        ("4000002760003184", "Your bank asks you to confirm this payment."),
     ],
 )
 async def test_declines_are_said_in_the_customers_words(
@@ -186,3 +185,23 @@ async def test_a_signed_webhook_records_a_late_result_once(
     assert (await row(db, invoices, invoice_id))["status"] == "paid"
     paid = await db.fetch_all(select(events).where(events.c.type == "invoice.paid"))
     assert len(paid) == 1
+
+
+async def test_a_payment_that_needs_the_customer_goes_through_stripes_step(
+    shop: Shop, client: AsyncClient, db: Database, stripe_api: FakeStripe
+) -> None:
+    data = await past_due(shop, db)
+    await add_card(client, stripe_api, "4000002760003184")
+    card = await db.fetch_one(
+        select(payment_methods).where(payment_methods.c.fingerprint == "fp60003184")
+    )
+    assert card is not None
+    sent = await pay(client, data["due"]["id"], card["id"])
+    assert sent.status_code == 303
+    assert sent.headers["location"].startswith("https://hooks.stripe.test/3ds/pi_")
+    [intent] = stripe_api.intents.values()
+    stripe_api.authenticate(intent["id"])
+    back = f"/p/invoices/{data['due']['id']}/paid?payment_intent={intent['id']}"
+    home = await client.get(back)
+    assert home.status_code == 303 and home.headers["location"] == "/p/"
+    assert (await row(db, invoices, data["due"]["id"]))["status"] == "paid"
