@@ -34,6 +34,7 @@ class Notice(StrEnum):
     PAUSED = "paused"
     RESUMED = "resumed"
     DEFAULT_METHOD = "default_method"
+    SUBSCRIPTION_METHOD = "subscription_method"
     CARD_ADDED = "card_added"
     CARD_ADDED_PAY_NOW = "card_added_pay_now"
     INVOICE_PAID = "invoice_paid"
@@ -79,6 +80,7 @@ TEXTS: dict[Notice, Text] = {
     Notice.CARD_ALREADY_SAVED: Text(N_("This card was already saved."), tone="info"),
     Notice.CARD_NOT_ADDED: Text(N_("No card was added."), tone="info"),
     Notice.DEFAULT_METHOD: Text(N_("Your default payment method has been changed.")),
+    Notice.SUBSCRIPTION_METHOD: Text(N_("The subscription will be charged to the card you chose.")),
     Notice.METHOD_REMOVED: Text(N_("The payment method has been removed.")),
     Notice.CODE_RESENT: Text(
         N_("We have sent a new code. Codes sent before it no longer work."), tone="info"

@@ -14,6 +14,7 @@ from portal.notices import Notice
 from portal.payment_methods import service
 from portal.payments.processor import processor_for
 from portal.templating import path_for, render
+from portal.web.forms import text
 
 
 @customer_page
@@ -63,6 +64,21 @@ async def added(request: Request, session: SignedIn) -> Response:
 
 
 @customer_page
+async def use_for_subscription(request: Request, session: SignedIn) -> Response:
+    form = await request.form()
+    await service.use_for_subscription(
+        request.app.state.db,
+        session.configuration,
+        session.customer_id,
+        request.path_params["subscription_id"],
+        text(form, "payment_method"),
+    )
+    return notices.redirect(
+        request, path_for(request, "payment_methods:list"), Notice.SUBSCRIPTION_METHOD
+    )
+
+
+@customer_page
 async def make_default(request: Request, session: SignedIn) -> Response:
     await service.make_default(
         request.app.state.db,
@@ -102,6 +118,12 @@ routes = [
                 "/{payment_method_id}/default", make_default, methods=["POST"], name="make_default"
             ),
             Route("/{payment_method_id}/remove", remove, methods=["POST"], name="remove"),
+            Route(
+                "/subscriptions/{subscription_id}",
+                use_for_subscription,
+                methods=["POST"],
+                name="for_subscription",
+            ),
         ],
     ),
 ]

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from portal import clock
-from portal.billing import events
+from portal.billing import changes, events
 from portal.db import Database, Row, new_id
 from portal.merchant.configuration import Configuration
 from portal.payment_methods import errors, queries
 from portal.payments import cards
 from portal.payments.processor import PaymentProcessor
+from portal.subscriptions import service as subscriptions
 
 SUPPORTED_TYPES = ("card",)
 
@@ -41,9 +42,19 @@ class Method:
 
 
 @dataclass(frozen=True)
+class OwnMethod:
+    """A subscription that carries its own method instead of the customer's default."""
+
+    subscription_id: str
+    names: str  # its products
+    method_id: str
+
+
+@dataclass(frozen=True)
 class Wallet:
     methods: list[Method]
     charging: bool  # a live subscription charges automatically
+    own: list[OwnMethod]
 
     @property
     def usable(self) -> list[Method]:
@@ -85,7 +96,13 @@ async def wallet(db: Database, configuration: Configuration, customer_id: str) -
             )
         )
     charging = any(s["collection_method"] == "charge_automatically" for s in subscriptions)
-    return Wallet(methods, charging)
+    own: dict[str, OwnMethod] = {}
+    for s in subscriptions:
+        if s["default_payment_method_id"] and s["collection_method"] == "charge_automatically":
+            known = own.get(s["id"])
+            names = f"{known.names}, {s['product_name']}" if known else s["product_name"]
+            own[s["id"]] = OwnMethod(s["id"], names, s["default_payment_method_id"])
+    return Wallet(methods, charging, list(own.values()))
 
 
 async def _in_wallet(
@@ -221,3 +238,30 @@ async def finish_adding(
             await queries.set_default(db, customer_id, method_id)
             await _default_changed(db, customer_id, method_id, default)
     return Added.ADDED, method_id
+
+
+async def use_for_subscription(
+    db: Database,
+    configuration: Configuration,
+    customer_id: str,
+    subscription_id: str,
+    payment_method_id: str,
+) -> None:
+    """Charge a subscription that carries its own method to another of the customer's cards."""
+    async with db.transaction():
+        subscription = await subscriptions.scoped(db, customer_id, subscription_id)
+        current = await wallet(db, configuration, customer_id)
+        if subscription_id not in [o.subscription_id for o in current.own]:
+            raise errors.PaymentMethodNotFound()  # it pays with the customer's default
+        method = next((m for m in current.methods if m.id == payment_method_id), None)
+        if method is None:
+            raise errors.PaymentMethodNotFound()
+        if method.expired:
+            raise errors.MethodExpired()
+        if subscription["default_payment_method_id"] != payment_method_id:
+            await changes.update(
+                db,
+                subscription,
+                int(subscription["version"]),
+                {"default_payment_method_id": payment_method_id},
+            )

@@ -234,3 +234,34 @@ async def test_a_default_of_a_type_the_portal_does_not_handle_is_left_alone(
     assert html(await client.get("/p/")).maybe("#payment-method") is None
     page = html(await client.get(PAGE))
     assert [m.attributes["id"] for m in page.css(".method")] == [data["card"]["id"]]
+
+
+async def test_a_subscription_with_its_own_card_can_be_given_another(
+    shop: Shop, client: AsyncClient, db: Database
+) -> None:
+    data = await with_cards(shop, db, {"last4": "5555"}, {"last4": "1111", "exp_year": 2020})
+    sub_id, own, other = data["subscription"]["id"], data["cards"][0]["id"], data["card"]["id"]
+    await db.execute(
+        subscriptions.update()
+        .where(subscriptions.c.id == sub_id)
+        .values(default_payment_method_id=own)
+    )
+    page = html(await client.get(PAGE))
+    form = page.css_first(f"form[action$='/subscriptions/{sub_id}']")
+    offered = [str(i.attributes["value"]) for i in form.css("input[name=payment_method]")]
+    assert offered == [other, own]  # the expired card is not offered
+    done = await client.post(
+        str(form.attributes["action"]), data={**hidden_fields(form), "payment_method": other}
+    )
+    assert done.status_code == 303
+    row = await db.fetch_one(select(subscriptions).where(subscriptions.c.id == sub_id))
+    assert row is not None and row["default_payment_method_id"] == other
+    [event] = await db.fetch_all(
+        select(events).where(events.c.type == "customer.subscription.updated")
+    )
+    assert event["previous_attributes"] == {"default_payment_method_id": own}
+    refused = await client.post(
+        str(form.attributes["action"]),
+        data={**hidden_fields(form), "payment_method": data["cards"][1]["id"]},
+    )
+    assert refused.status_code == 400 and "An expired card cannot be charged" in refused.text

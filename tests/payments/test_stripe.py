@@ -4,6 +4,7 @@ declines in the customer's words, a processor that cannot be reached, and signed
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -204,4 +205,24 @@ async def test_a_payment_that_needs_the_customer_goes_through_stripes_step(
     back = f"/p/invoices/{data['due']['id']}/paid?payment_intent={intent['id']}"
     home = await client.get(back)
     assert home.status_code == 303 and home.headers["location"] == "/p/"
+    assert (await row(db, invoices, data["due"]["id"]))["status"] == "paid"
+
+
+async def test_a_double_submit_makes_one_payment_intent(
+    shop: Shop, client: AsyncClient, db: Database, stripe_api: FakeStripe
+) -> None:
+    data = await past_due(shop, db)
+    await add_card(client, stripe_api, "4242424242424242")
+    card = await db.fetch_one(
+        select(payment_methods).where(payment_methods.c.fingerprint == "fp42424242")
+    )
+    assert card is not None
+    page = await client.get(f"/p/invoices/{data['due']['id']}/pay")
+    form = html(page).css_first("form[action$='/pay']")
+    fields = {**hidden_fields(form), "payment_method": card["id"]}
+    answers = await asyncio.gather(
+        *(client.post(str(form.attributes["action"]), data=fields) for _ in range(3))
+    )
+    assert {a.status_code for a in answers} <= {303, 409}
+    assert len(stripe_api.intents) == 1
     assert (await row(db, invoices, data["due"]["id"]))["status"] == "paid"
