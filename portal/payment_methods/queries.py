@@ -27,15 +27,6 @@ async def methods(db: Database, customer_id: str) -> list[Row]:
     )
 
 
-async def method(db: Database, customer_id: str, payment_method_id: str) -> Row | None:
-    return await db.fetch_one(
-        select(payment_methods).where(
-            payment_methods.c.id == payment_method_id,
-            payment_methods.c.customer_id == customer_id,
-        )
-    )
-
-
 async def default_of(db: Database, customer_id: str) -> str | None:
     value = await db.fetch_val(
         select(customers.c.default_payment_method_id).where(customers.c.id == customer_id)

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from portal import clock
 from portal.billing import changes, events
+from portal.billing import queries as billing_queries
 from portal.db import Database, Row, new_id
 from portal.merchant.configuration import Configuration
 from portal.payment_methods import errors, queries
@@ -109,7 +110,7 @@ async def _in_wallet(
     db: Database, configuration: Configuration, customer_id: str, payment_method_id: str
 ) -> tuple[Method, Wallet]:
     """The customer's method (PaymentMethodNotFound for anyone else's) and their wallet."""
-    if await queries.method(db, customer_id, payment_method_id) is None:
+    if await billing_queries.payment_method(db, customer_id, payment_method_id) is None:
         raise errors.PaymentMethodNotFound()
     current = await wallet(db, configuration, customer_id)
     method = next((m for m in current.methods if m.id == payment_method_id), None)
@@ -233,7 +234,9 @@ async def finish_adding(
             },
         )
         default = await queries.default_of(db, customer_id)
-        current = await queries.method(db, customer_id, default) if default else None
+        current = (
+            await billing_queries.payment_method(db, customer_id, default) if default else None
+        )
         if current is None or cards.expired(current, clock.now().date()):
             await queries.set_default(db, customer_id, method_id)
             await _default_changed(db, customer_id, method_id, default)

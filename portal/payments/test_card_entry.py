@@ -87,10 +87,14 @@ async def _open_setup(request: Request) -> dict[str, object]:
     return setup
 
 
+def _return(url: object, **params: object) -> RedirectResponse:
+    """Back to the portal, with what the processor reports added to its return URL."""
+    separator = "&" if "?" in str(url) else "?"
+    return RedirectResponse(f"{url}{separator}{urlencode(params)}", 303)
+
+
 def _back(setup: dict[str, object]) -> RedirectResponse:
-    url = str(setup["return_url"])
-    separator = "&" if "?" in url else "?"
-    return RedirectResponse(f"{url}{separator}{urlencode({'setup': setup['id']})}", 303)
+    return _return(setup["return_url"], setup=setup["id"])
 
 
 def _page(request: Request, setup: dict[str, object], **context: object) -> Response:
@@ -173,11 +177,7 @@ async def _waiting_payment(request: Request) -> dict[str, object]:
 
 
 def _back_to_portal(charge: dict[str, object]) -> RedirectResponse:
-    url = str(charge["return_url"])
-    separator = "&" if "?" in url else "?"
-    return RedirectResponse(
-        f"{url}{separator}{urlencode({'payment_intent': charge['idempotency_key']})}", 303
-    )
+    return _return(charge["return_url"], payment_intent=charge["idempotency_key"])
 
 
 async def authentication_page(request: Request) -> Response:
