@@ -33,7 +33,7 @@ from portal.tables import (
     subscriptions,
 )
 
-DATA_VERSION = 3  # bump when what build() writes changes
+DATA_VERSION = 4  # bump when what build() writes changes
 MAX_AGE = 7 * 86400
 CHUNK = 5000
 HEAVY_INVOICES = 10_000
@@ -167,7 +167,7 @@ async def _catalog(conn: AsyncConnection, now: int) -> None:
             is_default=True,
             business_profile={"name": "Bench"},
             branding={},
-            features={},
+            features={"invoice_history": {"enabled": True}},
             login_page_enabled=False,
             secure_mode=False,
             metadata={},

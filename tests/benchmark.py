@@ -112,10 +112,12 @@ class Wrk:
         )
 
 
-async def _signed_in(settings: Settings, customer_id: str) -> tuple[str, int, str]:
+async def _signed_in(
+    settings: Settings, customer_id: str, path: str = "/p/"
+) -> tuple[str, int, str]:
     """The Cookie header of a browser signed in as the customer (session and CSRF cookies),
-    the SQL statements their overview takes (counted in process, on a warm page) and the
-    page's HTML."""
+    the SQL statements their page at `path` takes (counted in process, on a warm page) and
+    the page's HTML."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         db = app.state.db
@@ -123,9 +125,9 @@ async def _signed_in(settings: Settings, customer_id: str) -> tuple[str, int, st
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as client:
             await client.get(url.removeprefix(settings.base_url))
-            await client.get("/p/")
+            await client.get(path)
             before = db.query_count
-            page = await client.get("/p/")
+            page = await client.get(path)
             assert page.status_code == 200, page.status_code
             cookies = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
             return cookies, db.query_count - before, page.text
@@ -148,6 +150,8 @@ def _serve(args: list[str], env: dict[str, str], probe: str) -> subprocess.Popen
 def _targets(settings: Settings, folder: str, bare_url: str, quiet_url: str) -> list[Target]:
     typical, typical_sql, page = asyncio.run(_signed_in(settings, "cus_b777"))
     heavy, heavy_sql, _ = asyncio.run(_signed_in(settings, "cus_b0"))
+    _, typical_list_sql, _ = asyncio.run(_signed_in(settings, "cus_b777", "/p/invoices/"))
+    _, heavy_list_sql, _ = asyncio.run(_signed_in(settings, "cus_b0", "/p/invoices/"))
     Path(folder, "page.html").write_text(page.replace("{", "{{ '{' }}"))
     Path(folder, "bare.py").write_text(BARE_APP.format(folder=folder))
     stylesheet = LexborHTMLParser(page).css_first("link[rel=stylesheet]")
@@ -159,6 +163,18 @@ def _targets(settings: Settings, folder: str, bare_url: str, quiet_url: str) -> 
         Target("bare, no access log", quiet_url, [], 0),
         Target("overview, 10 invoices (typical)", overview, [f"Cookie: {typical}"], typical_sql),
         Target("overview, 10,000 invoices", overview, [f"Cookie: {heavy}"], heavy_sql),
+        Target(
+            "invoice list, 10 invoices",
+            f"{overview}invoices/",
+            [f"Cookie: {typical}"],
+            typical_list_sql,
+        ),
+        Target(
+            "invoice list, 10,000 invoices",
+            f"{overview}invoices/",
+            [f"Cookie: {heavy}"],
+            heavy_list_sql,
+        ),
         Target(f"static {css}", f"{settings.base_url}{css}", [], 0),
     ]
 
@@ -241,9 +257,11 @@ def _report(targets: list[Target], rounds: dict[str, list[Result]]) -> None:
             f"{result.rps / quiet:8.2f}"
         )
     overview = [_median(rounds[target.name]).rps for target in targets[2:4]]
+    listed = [_median(rounds[target.name]).rps for target in targets[4:6]]
     spread = ", ".join(f"{result.rps:.0f}" for result in rounds[targets[2].name])
     print(
-        f"10,000 invoices / 10: {overview[1] / overview[0]:.2f}; median of "
+        f"10,000 invoices / 10: overview {overview[1] / overview[0]:.2f}, invoice list "
+        f"{listed[1] / listed[0]:.2f}; median of "
         f"{len(rounds[targets[0].name])} rounds (overview rounds: {spread} req/s); load "
         f"average {os.getloadavg()[0]:.2f}"
     )

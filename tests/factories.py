@@ -36,6 +36,7 @@ def configuration(**overrides: Any) -> dict[str, Any]:
             "corner_shape": "pill",
         },
         "login_page": {"enabled": True, "link_id": uid("link")},
+        "features": {"invoice_history": {"enabled": True}},
         **overrides,
     }
 

@@ -33,6 +33,7 @@ def catalog() -> dict[str, Any]:
 def features(cat: dict[str, Any], **update: Any) -> dict[str, Any]:
     p = cat["prices"]
     return {
+        "invoice_history": {"enabled": True},
         "subscription_update": {
             "enabled": True,
             "default_allowed_updates": ["price", "quantity", "promotion_code"],
@@ -49,7 +50,7 @@ def features(cat: dict[str, Any], **update: Any) -> dict[str, Any]:
             ],
             "proration_behavior": "create_prorations",
             **update,
-        }
+        },
     }
 
 

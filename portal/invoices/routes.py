@@ -1,4 +1,4 @@
-"""Paying an open invoice."""
+"""The invoice history, one invoice, and paying an open one."""
 
 from __future__ import annotations
 
@@ -92,16 +92,48 @@ async def paid(request: Request, session: SignedIn) -> Response:
     return notices.redirect(request, path_for(request, "account:home"), Notice.INVOICE_PAID)
 
 
+@customer_page
+async def list_page(request: Request, session: SignedIn) -> Response:
+    query = request.query_params
+    history = await service.history(
+        request.app.state.db,
+        session.configuration,
+        session.customer_id,
+        query.get("status"),
+        query.get("starting_after"),
+    )
+    return render(
+        request,
+        "invoices/list.html",
+        {"history": history},
+        session=session,
+        partial="invoices/_table.html",
+    )
+
+
+@customer_page
+async def detail_page(request: Request, session: SignedIn) -> Response:
+    detail = await service.detail(
+        request.app.state.db,
+        session.configuration,
+        session.customer_id,
+        request.path_params["invoice_id"],
+    )
+    return render(request, "invoices/detail.html", {"detail": detail}, session=session)
+
+
 routes = [
     Mount(
-        "/invoices/{invoice_id}",
+        "/invoices",
         name="invoices",
         routes=[
-            Route("/pay", pay_page, methods=["GET"], name="pay"),
-            Route("/pay", confirm_pay, methods=["POST"], name="confirm_pay"),
+            Route("/", list_page, methods=["GET"], name="list"),
+            Route("/{invoice_id}/", detail_page, methods=["GET"], name="detail"),
+            Route("/{invoice_id}/pay", pay_page, methods=["GET"], name="pay"),
+            Route("/{invoice_id}/pay", confirm_pay, methods=["POST"], name="confirm_pay"),
             # The processor sends the customer back here after its authentication step (a
             # GET, as processors do); recording the payment it reports happens once.
-            Route("/paid", paid, methods=["GET"], name="paid"),
+            Route("/{invoice_id}/paid", paid, methods=["GET"], name="paid"),
         ],
     ),
 ]

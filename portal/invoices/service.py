@@ -1,4 +1,5 @@
-"""Paying an open invoice now, with a method the customer chooses.
+"""The customer's invoices: the history (by cursor), one invoice, and paying an open one
+now, with a method the customer chooses.
 
 The charge goes through the same steps as the billing clock's (billing/collection.py): its
 key is committed first, so a double submit or a crash charges once; a success marks the
@@ -9,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.billing import collection
+from portal.billing.invoices import Line, pending_lines
 from portal.core.statuses import InvoiceStatus
 from portal.db import Database, Row
 from portal.errors import NotFound
 from portal.invoices import queries
+from portal.invoices.errors import InvoicesNotOffered
 from portal.merchant.configuration import Configuration
 from portal.payment_methods import errors as method_errors
 from portal.payment_methods import service as payment_methods
@@ -81,3 +84,58 @@ async def come_back(
 
 async def oldest_open(db: Database, customer_id: str) -> str | None:
     return await queries.oldest_open(db, customer_id)
+
+
+PAGE_SIZE = 20
+FILTERS = ("open", "paid")
+
+
+@dataclass(frozen=True)
+class History:
+    invoices: list[Row]
+    status: str | None  # the filter shown (None: all)
+    after: str | None  # the cursor of this page (None: the first)
+    next_after: str | None  # the cursor of the next page (None: this is the last)
+
+
+@dataclass(frozen=True)
+class Detail:
+    invoice: Row
+    lines: list[Line]
+    payable: bool  # open, and the customer may pay it here
+
+
+def _check_enabled(configuration: Configuration) -> None:
+    if not configuration.features.invoice_history.enabled:
+        raise InvoicesNotOffered(business=configuration.business_name)
+
+
+async def history(
+    db: Database,
+    configuration: Configuration,
+    customer_id: str,
+    status: str | None,
+    after: str | None,
+) -> History:
+    _check_enabled(configuration)
+    status = status if status in FILTERS else None
+    rows = await queries.page(db, customer_id, status, after or None, PAGE_SIZE + 1)
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return History(rows, status, after or None, rows[-1]["id"] if more else None)
+
+
+async def detail(
+    db: Database, configuration: Configuration, customer_id: str, invoice_id: str
+) -> Detail:
+    invoice = await queries.invoice(db, customer_id, invoice_id)
+    if invoice is None or invoice["status"] == InvoiceStatus.DRAFT:
+        raise NotFound()
+    _check_enabled(configuration)
+    lines = pending_lines(await queries.lines(db, customer_id, invoice_id))
+    payable = (
+        invoice["status"] == InvoiceStatus.OPEN
+        and bool(invoice["amount_due"])
+        and configuration.features.payment_method_update.enabled
+    )
+    return Detail(invoice, lines, payable)

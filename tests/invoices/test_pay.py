@@ -277,6 +277,8 @@ class TestAuthentication:
         )
         assert "your bank asks you to confirm the payment." in failed["body_text"]
         await shop.sign_in_again(data)
-        row_ = html(await client.get("/p/")).css_first(f"#invoices a[href*='{renewal['id']}']")
+        row_ = html(await client.get("/p/")).css_first(
+            f"#invoices a.pay-link[href*='{renewal['id']}']"
+        )
         assert row_.text() == "Pay"
         assert "Action required" in html(await client.get("/p/")).css_first("#invoices").text()

@@ -1,0 +1,72 @@
+"""The invoice history: every invoice by cursor, newest first, filters, one invoice's detail,
+and the configuration's switch."""
+
+from __future__ import annotations
+
+from httpx import AsyncClient
+
+from portal import clock
+from portal.db import Database
+from tests import factories
+from tests.conftest import Page, html
+from tests.shop import DAY, Shop
+
+LIST = "/p/invoices/"
+
+
+def numbers(text: str) -> list[str]:
+    return [a.text() for a in Page(text).css("#invoice-list tbody a")]
+
+
+async def test_every_invoice_once_by_cursor_while_a_new_one_is_written(
+    shop: Shop, client: AsyncClient, db: Database
+) -> None:
+    data = await shop.customer(invoices=24)
+    first = await client.get(LIST)
+    page_one = numbers(first.text)
+    assert len(page_one) == 20
+    older = html(first).css_first("a.older")
+    # A new invoice arrives between the two pages: it does not shift the second one.
+    await factories.seed(
+        db, invoices=[factories.invoice(data["customer"]["id"], 500, created=clock.timestamp())]
+    )
+    second = await client.get(str(older.attributes["href"]))
+    page_two = numbers(second.text)
+    assert len(page_two) == 4 and html(second).maybe("a.older") is None
+    everything = page_one + page_two
+    assert len(set(everything)) == 24
+    expected = sorted((i["number"] for i in data["invoices"]), reverse=True)
+    assert sorted(everything, reverse=True) == expected
+    # The first page now starts with the new invoice.
+    assert len(numbers((await client.get(LIST)).text)) == 20
+
+
+async def test_filters_and_an_invoice_in_detail(
+    shop: Shop, client: AsyncClient, db: Database
+) -> None:
+    data = await shop.customer(invoices=3)
+    due = factories.invoice(
+        data["customer"]["id"],
+        1234,
+        subscription_id=data["subscription"]["id"],
+        status="open",
+        amount_paid=0,
+        status_transitions={},
+        created=clock.timestamp() - DAY,
+    )
+    await factories.seed(db, invoices=[due])
+    assert numbers((await client.get(LIST, params={"status": "open"})).text) == [due["number"]]
+    assert len(numbers((await client.get(LIST, params={"status": "paid"})).text)) == 3
+    page = html(await client.get(f"{LIST}{due['id']}/"))
+    assert page.css_first("h1").text() == f"Invoice {due['number']}"
+    assert "€12.34" in page.css_first(".lines tbody").text()
+    assert page.css_first("tfoot [data-amount]").attributes["data-amount"] == "1234"
+
+
+async def test_without_the_invoice_history_only_what_is_due_is_shown(
+    shop: Shop, client: AsyncClient
+) -> None:
+    await shop.customer(more_features={"invoice_history": {"enabled": False}})
+    refused = await client.get(LIST)
+    assert refused.status_code == 403 and "Contact Tessellate" in refused.text
+    assert html(await client.get("/p/")).maybe("#invoices") is None  # nothing is due
