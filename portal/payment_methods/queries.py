@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.core.statuses import LIVE
 from portal.db import Database, Row
@@ -107,5 +108,13 @@ async def matching(db: Database, customer_id: str, token: str, fingerprint: str)
     )
 
 
-async def insert(db: Database, **values: Any) -> None:
-    await db.execute(payment_methods.insert().values(**values))
+async def insert(db: Database, **values: Any) -> bool:
+    """Save a method; False when its processor reference is saved already (a second return
+    from the same card entry, at the same moment)."""
+    insert = (sqlite.insert if db.is_sqlite else postgresql.insert)(payment_methods)
+    row = await db.fetch_one(
+        insert.values(**values)
+        .on_conflict_do_nothing(index_elements=["processor_token"])
+        .returning(payment_methods.c.id)
+    )
+    return row is not None

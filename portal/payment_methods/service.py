@@ -192,7 +192,9 @@ async def finish_adding(
     """Save the card the customer entered at the processor (once, however often they come
     back with this setup). A customer without a usable default gets it as their default."""
     _check_enabled(configuration)
-    setup = await processor.setup(setup_id) if setup_id else None
+    if not setup_id:
+        return Added.NOT_ADDED, None  # back from the processor's page without a card
+    setup = await processor.setup(setup_id)
     if setup is None or setup.customer_id != customer_id:
         raise errors.PaymentMethodNotFound()
     card = setup.card
@@ -204,7 +206,7 @@ async def finish_adding(
             same = found["processor_token"] == card.token
             return (Added.ADDED if same else Added.ALREADY_SAVED), found["id"]
         method_id = new_id("pm")
-        await queries.insert(
+        saved = await queries.insert(
             db,
             id=method_id,
             customer_id=customer_id,
@@ -218,6 +220,9 @@ async def finish_adding(
             livemode=False,
             created=clock.timestamp(),
         )
+        if not saved:  # saved by another return from this entry, at the same moment
+            again = await queries.matching(db, customer_id, card.token, card.fingerprint)
+            return Added.ADDED, again["id"] if again else None
         await events.record(
             db,
             "payment_method.attached",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, String, Table
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Table
 
 from portal.tables.base import created, id_column, livemode, metadata, ref
 
@@ -51,4 +51,6 @@ payment_methods = Table(
     Column("billing_details", JSON),
     livemode(),
     created(),
+    # Two returns from one card entry save its card once.
+    Index("ux_payment_methods_processor_token", "processor_token", unique=True),
 )

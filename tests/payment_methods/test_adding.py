@@ -3,6 +3,7 @@ number, a card is saved once, and each test number behaves as documented."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from httpx import AsyncClient, Response
@@ -170,3 +171,14 @@ async def test_another_customers_setup_is_not_found(
     other = await shop.customer(more_features=ENABLED)  # signs in as someone else
     assert (await client.get(setup_return)).status_code == 404
     assert len(await saved(db, other["customer"]["id"])) == 1
+
+
+async def test_two_returns_at_once_save_the_card_once(
+    shop: Shop, client: AsyncClient, db: Database
+) -> None:
+    data = await shop.customer(more_features=ENABLED)
+    done = await enter(client, await open_entry(client), "5555555555554444")
+    back = done.headers["location"].removeprefix(BASE_URL)
+    answers = await asyncio.gather(*(client.get(back) for _ in range(3)))
+    assert {a.status_code for a in answers} == {303}
+    assert len(await saved(db, data["customer"]["id"])) == 2  # the imported card and this one

@@ -84,6 +84,18 @@ async def test_a_card_saved_through_checkout_pays_the_open_invoice(
     assert stripe_api.keys_seen == [intent["metadata"]["portal_charge"]]
 
 
+async def test_leaving_checkout_without_a_card_adds_none(
+    shop: Shop, client: AsyncClient, db: Database, stripe_api: FakeStripe
+) -> None:
+    await past_due(shop, db)
+    form = html(await client.get(PAGE)).css_first("form[action$='/add']")
+    await client.post(str(form.attributes["action"]), data=hidden_fields(form))
+    [session] = stripe_api.sessions.values()
+    back = await client.get(session["cancel_url"].removeprefix(BASE_URL))
+    assert back.status_code == 303
+    assert "No card was added." in html(await client.get(back.headers["location"])).text()
+
+
 @pytest.mark.parametrize(
     ("number", "message"),
     [
