@@ -181,8 +181,7 @@ async def come_back(
         raise InvoiceNotPayable()  # paid, or settled by another request meanwhile
     if result.action_url:
         raise AuthenticationNeeded(result.action_url)
-    method = await queries.payment_method_for(db, customer_id, invoice["subscription_id"])
-    await _settle(db, Started(invoice, str(result.key), method), result, mailer)
+    await _settle(db, _in_flight(invoice, str(result.key)), result, mailer)
 
 
 async def _settle(
@@ -202,10 +201,13 @@ async def record_later(db: Database, key: str, result: ChargeResult, mailer: Mai
     invoice = await across_customers.invoice_charging(db, key)
     if invoice is None or invoice["status"] != InvoiceStatus.OPEN:
         return False
-    method = await queries.payment_method_for(
-        db, invoice["customer_id"], invoice["subscription_id"]
-    )
-    return await _record(db, Started(invoice, key, method), result, mailer)
+    return await _record(db, _in_flight(invoice, key), result, mailer)
+
+
+def _in_flight(invoice: Row, key: str) -> Started:
+    """A charge in flight, picked up from its result: which card it went to is the
+    processor's to know, so its receipt names none."""
+    return Started(invoice, key, None)
 
 
 async def _record(

@@ -14,7 +14,7 @@ from typing import Any
 from portal.billing import money, queries
 from portal.billing.invoices import Coupon, Draft, Line, LineKind, pending_lines
 from portal.core.statuses import LIVE
-from portal.db import Database, Row
+from portal.db import Database, Row, new_id
 
 RENEWING = LIVE
 """Statuses the billing clock moves on; others have ended or wait for something else."""
@@ -116,6 +116,37 @@ class Discount:
             row.get("coupon_name"),
             row.get("coupon_currency"),
             row.get("promotion_code_id"),
+        )
+
+    @classmethod
+    def starting(
+        cls,
+        coupon: Row,
+        at: int,
+        *,
+        code: str | None = None,
+        promotion_code_id: str | None = None,
+    ) -> Discount:
+        """A new discount from `at` on, with a coupon's terms (columns as `of` reads them):
+        a repeating one ends its number of months later."""
+        months = coupon["duration_in_months"]
+        repeating = coupon["duration"] == "repeating"
+        return cls(
+            new_id("di"),
+            Coupon(
+                coupon["coupon_id"],
+                coupon["percent_off"],
+                coupon["amount_off"],
+                coupon["applies_to_products"],
+            ),
+            coupon["duration"],
+            months,
+            at,
+            money.add_interval(at, "month", months) if repeating else None,
+            code,
+            coupon["coupon_name"],
+            coupon["coupon_currency"],
+            promotion_code_id,
         )
 
     def in_force(self, at: int) -> bool:

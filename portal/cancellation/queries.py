@@ -12,4 +12,12 @@ from portal.tables import coupons
 
 
 async def coupon(db: Database, coupon_id: str) -> Row | None:
-    return await db.fetch_one(select(coupons).where(coupons.c.id == coupon_id))
+    """The coupon, its columns named as `upcoming.Discount` reads them."""
+    return await db.fetch_one(
+        select(
+            coupons,
+            coupons.c.id.label("coupon_id"),
+            coupons.c.name.label("coupon_name"),
+            coupons.c.currency.label("coupon_currency"),
+        ).where(coupons.c.id == coupon_id)
+    )

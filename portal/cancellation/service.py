@@ -14,11 +14,11 @@ from typing import Any
 from portal import clock, mail
 from portal.billing import changes, invoices, money, upcoming
 from portal.billing import queries as billing_queries
-from portal.billing.invoices import Coupon, Draft, LineKind
+from portal.billing.invoices import Coupon, Draft, Line, LineKind
 from portal.billing.upcoming import Billing, Discount, Item, next_invoice
 from portal.cancellation import errors, queries
 from portal.core.statuses import LIVE, SubscriptionStatus
-from portal.db import Database, Row, new_id
+from portal.db import Database, Row
 from portal.errors import PortalError
 from portal.merchant.configuration import Configuration, SubscriptionCancel
 from portal.subscriptions import service as subscriptions
@@ -56,6 +56,7 @@ class Cancellation:
     ends_at: int
     final: Draft | None  # the last invoice: written now (NOW) or at the period end
     prorated: bool  # the unused time is credited (NOW)
+    unused: int  # what is credited for it, at the discount it was paid with
     reasons: list[str]  # the reasons offered (none when the configuration asks for none)
     offer: RetentionOffer | None
 
@@ -75,15 +76,6 @@ class Cancellation:
     def earlier(self) -> int:
         """The adjustments of earlier changes the final invoice carries."""
         return sum(line.amount for line in self.billing.pending) if self.final else 0
-
-    @property
-    def unused(self) -> int:
-        """What is credited for the unused rest of the period (cancelling now, prorated), at
-        the discount it was paid with."""
-        if self.final is None:
-            return 0
-        credited = self.final.lines[: len(self.final.lines) - len(self.billing.pending)]
-        return -Draft(self.final.currency, credited, self.final.coupon).total
 
     @property
     def credit(self) -> int:
@@ -136,14 +128,22 @@ async def load(
     offered: list[str] = list(reasons.options) if reasons.enabled else []
     offer = await _retention_offer(db, cancel, billing, scheduled, moment)
     if cancel.mode == "immediately":
-        prorated = cancel.proration_behavior != "none" and _paid_period(subscription)
+        # Only a period that was paid for is credited: not a trial, not an unpaid period.
+        prorated = (
+            cancel.proration_behavior != "none"
+            and subscription["status"] == SubscriptionStatus.ACTIVE
+        )
+        unused = unused_time(billing, moment) if prorated else []
+        coupon = _coupon_at(billing, moment)
+        lines = unused + billing.pending
         return Cancellation(
             billing,
             When.NOW,
             moment,
             moment,
-            final_now(billing, prorate=prorated, at=moment),
+            Draft(billing.currency, lines, coupon, billing.balance) if lines else None,
             prorated,
+            -Draft(billing.currency, unused, coupon).total,
             offered,
             offer,
         )
@@ -157,31 +157,27 @@ async def load(
         int(subscription["current_period_end"]),
         last.draft if last else None,
         False,
+        0,
         offered,
         offer,
     )
 
 
-def _paid_period(subscription: Row) -> bool:
-    """Whether the current period was paid for: not a trial, not an unpaid period."""
-    return bool(subscription["status"] == SubscriptionStatus.ACTIVE)
-
-
-def final_now(billing: Billing, *, prorate: bool, at: int) -> Draft | None:
-    """The last invoice of a subscription ended at `at`: the unused rest of the period
-    credited (`prorate`), and the adjustments still waiting; None when there is neither."""
+def unused_time(billing: Billing, at: int) -> list[Line]:
+    """The credit for the rest of the period after `at`, one line per licensed item."""
     sub = billing.subscription
     start, end = int(sub["current_period_start"]), int(sub["current_period_end"])
     lines = [
         item.rest_of_period(LineKind.UNUSED_TIME, start, end, at)
         for item in billing.items
-        if prorate and item.usage_type == "licensed"
+        if item.usage_type == "licensed"
     ]
-    lines = [line for line in lines if line.amount] + billing.pending
-    if not lines:
-        return None
-    discount = billing.discount if billing.discount and billing.discount.in_force(at) else None
-    return Draft(billing.currency, lines, discount.coupon if discount else None, billing.balance)
+    return [line for line in lines if line.amount]
+
+
+def _coupon_at(billing: Billing, at: int) -> Coupon | None:
+    discount = billing.discount
+    return discount.coupon if discount and discount.in_force(at) else None
 
 
 async def _retention_offer(
@@ -201,21 +197,7 @@ async def _retention_offer(
     coupon = await queries.coupon(db, cancel.retention_coupon)
     if coupon is None or not redeemable(coupon, billing, at):
         return None
-    months = coupon["duration_in_months"]
-    end = money.add_interval(at, "month", months) if coupon["duration"] == "repeating" else None
-    discount = Discount(
-        new_id("di"),
-        Coupon(
-            coupon["id"], coupon["percent_off"], coupon["amount_off"], coupon["applies_to_products"]
-        ),
-        coupon["duration"],
-        months,
-        at,
-        end,
-        None,
-        coupon["name"],
-        coupon["currency"],
-    )
+    discount = Discount.starting(coupon, at)
     full = next_invoice(billing, scheduled)
     kept = next_invoice(billing.changed(discount=discount), scheduled)
     if full is None or full.draft is None or kept is None or kept.draft is None:
@@ -294,13 +276,13 @@ async def cancel(
         }
         if request.offer_declined and cancellation.offer is not None:
             values["retention_offer"] = "declined"
-        if cancellation.when == When.PERIOD_END:
+        ended = cancellation.when == When.NOW
+        if not ended:
             values["cancel_at_period_end"] = True
         else:
             values.update(status=SubscriptionStatus.CANCELED, ended_at=at)
             if sub["status"] == SubscriptionStatus.TRIALING:
                 values["trial_end"] = at  # the trial ends with it
-        ended = cancellation.when == When.NOW
         await changes.update(
             db,
             sub,
@@ -309,7 +291,7 @@ async def cancel(
             at=at,
             event="customer.subscription.deleted" if ended else "customer.subscription.updated",
         )
-        if cancellation.when == When.NOW and cancellation.final is not None:
+        if ended and cancellation.final is not None:
             billing = cancellation.billing
             discount = billing.discount if cancellation.final.coupon else None
             await invoices.write(
@@ -332,7 +314,7 @@ async def cancel(
             {
                 "plan": plan_names(cancellation.items),
                 "ends_at": cancellation.ends_at,
-                "now": cancellation.when == When.NOW,
+                "now": ended,
                 "credit": cancellation.credit,
                 "final": cancellation.final.amount_due if cancellation.final else 0,
                 "currency": cancellation.billing.currency,

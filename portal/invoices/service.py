@@ -82,10 +82,6 @@ async def come_back(
     await collection.come_back(db, processor, customer_id, invoice_id, reference, mailer)
 
 
-async def oldest_open(db: Database, customer_id: str) -> str | None:
-    return await queries.oldest_open(db, customer_id)
-
-
 PAGE_SIZE = 20
 FILTERS = ("open", "paid")
 

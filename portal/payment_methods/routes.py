@@ -9,7 +9,6 @@ from starlette.routing import Mount, Route
 from portal import notices
 from portal.auth.guard import customer_page
 from portal.auth.sessions import SignedIn
-from portal.invoices import service as invoices
 from portal.notices import Notice
 from portal.payment_methods import service
 from portal.payments.processor import processor_for
@@ -46,20 +45,20 @@ ADDED_NOTICES = {
 async def added(request: Request, session: SignedIn) -> Response:
     """Back from the processor's card entry: save what was entered (once)."""
     db = request.app.state.db
-    outcome, method_id = await service.finish_adding(
+    adding = await service.finish_adding(
         db,
         processor_for(request.app.state.settings, db),
         session.configuration,
         session.customer_id,
         request.query_params.get("setup", ""),
     )
-    due = await invoices.oldest_open(db, session.customer_id)
-    if outcome == service.Added.ADDED and due is not None:
-        # After a failed payment: the new card can pay what is due, at once.
-        pay = path_for(request, "invoices:pay", invoice_id=due)
-        return notices.redirect(request, f"{pay}?method={method_id}", Notice.CARD_ADDED_PAY_NOW)
+    if adding.invoice_to_pay is not None:
+        pay = path_for(request, "invoices:pay", invoice_id=adding.invoice_to_pay)
+        return notices.redirect(
+            request, f"{pay}?method={adding.method_id}", Notice.CARD_ADDED_PAY_NOW
+        )
     return notices.redirect(
-        request, path_for(request, "payment_methods:list"), ADDED_NOTICES[outcome]
+        request, path_for(request, "payment_methods:list"), ADDED_NOTICES[adding.outcome]
     )
 
 

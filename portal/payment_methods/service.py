@@ -14,10 +14,11 @@ from portal import clock
 from portal.billing import changes, events
 from portal.billing import queries as billing_queries
 from portal.db import Database, Row, new_id
+from portal.invoices import queries as invoice_queries
 from portal.merchant.configuration import Configuration
 from portal.payment_methods import errors, queries
 from portal.payments import cards
-from portal.payments.processor import PaymentProcessor
+from portal.payments.processor import PaymentProcessor, SavedCard
 from portal.subscriptions import service as subscriptions
 
 SUPPORTED_TYPES = ("card",)
@@ -27,6 +28,15 @@ class Added(StrEnum):
     ADDED = "added"
     ALREADY_SAVED = "already_saved"
     NOT_ADDED = "not_added"  # canceled, or left before the end
+
+
+@dataclass(frozen=True)
+class Adding:
+    """What came of a card entry."""
+
+    outcome: Added
+    method_id: str | None = None
+    invoice_to_pay: str | None = None  # an open invoice the new card is offered for
 
 
 @dataclass(frozen=True)
@@ -188,18 +198,25 @@ async def finish_adding(
     configuration: Configuration,
     customer_id: str,
     setup_id: str,
-) -> tuple[Added, str | None]:
+) -> Adding:
     """Save the card the customer entered at the processor (once, however often they come
-    back with this setup). A customer without a usable default gets it as their default."""
+    back with this setup). A customer without a usable default gets it as their default; one
+    with an open invoice (a failed renewal) is offered to pay it with the new card."""
     _check_enabled(configuration)
     if not setup_id:
-        return Added.NOT_ADDED, None  # back from the processor's page without a card
+        return Adding(Added.NOT_ADDED)  # back from the processor's page without a card
     setup = await processor.setup(setup_id)
     if setup is None or setup.customer_id != customer_id:
         raise errors.PaymentMethodNotFound()
     card = setup.card
     if setup.status != "succeeded" or card is None:
-        return Added.NOT_ADDED, None
+        return Adding(Added.NOT_ADDED)
+    outcome, method_id = await _save(db, customer_id, card)
+    due = await invoice_queries.oldest_open(db, customer_id) if outcome == Added.ADDED else None
+    return Adding(outcome, method_id, due)
+
+
+async def _save(db: Database, customer_id: str, card: SavedCard) -> tuple[Added, str | None]:
     async with db.transaction():
         found = await queries.matching(db, customer_id, card.token, card.fingerprint)
         if found is not None:

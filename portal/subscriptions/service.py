@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal import clock
-from portal.billing import changes, collection, invoices, money, upcoming
+from portal.billing import changes, collection, invoices, upcoming
 from portal.billing import queries as billing_queries
-from portal.billing.invoices import Coupon
 from portal.billing.money import Money
 from portal.billing.upcoming import Billing, Discount, Item
 from portal.core.statuses import LIVE
 from portal.core.text import N_
-from portal.db import Database, Row, new_id
+from portal.db import Database, Row
 from portal.merchant.configuration import Configuration, SubscriptionUpdate
 from portal.payments.processor import PaymentProcessor
 from portal.subscriptions import queries
@@ -178,21 +177,7 @@ async def promotion_discount(
     products = promo["applies_to_products"]
     if products is not None and price["product_id"] not in products:
         raise PromotionCodeProduct(code=code, product=price["product_name"])
-    end = None
-    if promo["duration"] == "repeating":
-        end = money.add_interval(now, "month", promo["duration_in_months"])
-    return Discount(
-        new_id("di"),
-        Coupon(promo["coupon_id"], promo["percent_off"], promo["amount_off"], products),
-        promo["duration"],
-        promo["duration_in_months"],
-        now,
-        end,
-        promo["code"],
-        promo["coupon_name"],
-        promo["coupon_currency"],
-        promo["id"],
-    )
+    return Discount.starting(promo, now, code=promo["code"], promotion_code_id=promo["id"])
 
 
 @dataclass(frozen=True)
