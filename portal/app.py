@@ -22,8 +22,7 @@ from portal.dev.routes import routes as dev_routes
 from portal.errors import PortalError
 from portal.invoices.routes import routes as invoice_routes
 from portal.payment_methods.routes import routes as payment_method_routes
-from portal.payments import stripe_processor, test_card_entry
-from portal.payments import webhooks as stripe_webhooks
+from portal.payments import processor
 from portal.request_guard import RequestGuard
 from portal.settings import Settings
 from portal.subscriptions.routes import routes as subscription_routes
@@ -70,11 +69,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         Mount("/static/vendor/htmx", assets.of("htmx"), name="htmx"),
         Mount("/static", assets.of("static"), name="static"),
     ]
-    if settings.payment_processor == "stripe":
-        routes.extend(stripe_webhooks.routes)
-    if settings.payment_processor == "test":
-        # The test processor's hosted card entry, where a real processor's page would be.
-        routes.extend(test_card_entry.routes)
+    routes.extend(processor.routes_for(settings))
     if settings.debug:
         routes.append(Mount("/dev", routes=dev_routes, name="dev"))
     return routes
@@ -102,7 +97,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await stripe_processor.close_all()
+            await processor.close(settings)
             await db.disconnect()
 
     app = Starlette(
@@ -114,9 +109,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 secret_key=settings.secret_key,
                 base_url=settings.base_url,
                 max_body_bytes=settings.max_body_bytes,
-                signed_paths=frozenset(
-                    [stripe_webhooks.PATH] if settings.payment_processor == "stripe" else []
-                ),
+                signed_paths=processor.signed_paths(settings),
             ),
         ],
         exception_handlers={

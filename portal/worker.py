@@ -9,7 +9,7 @@ import logging
 from portal import mail, test_clock
 from portal.billing import collection, renewals
 from portal.db import Database
-from portal.payments import stripe_processor
+from portal.payments import processor
 from portal.payments.processor import processor_for
 from portal.settings import Settings
 
@@ -39,4 +39,4 @@ async def run(
             log.exception("worker round failed; trying again")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
-    await stripe_processor.close_all()
+    await processor.close(settings)

@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
+from starlette.routing import BaseRoute
+
 from portal import clock
 from portal.db import Database, Row, new_id
 from portal.payments import cards, queries
@@ -179,6 +181,34 @@ def processor_for(settings: Settings, db: Database) -> PaymentProcessor:
             from portal.payments import stripe_processor
 
             return stripe_processor.for_settings(settings)
+
+
+STRIPE_WEBHOOK_PATH = "/stripe/webhook"
+
+
+def routes_for(settings: Settings) -> list[BaseRoute]:
+    """The processor's own pages: the test processor's card entry and confirmation step, or
+    Stripe's webhook endpoint. Stripe's package is imported only when it is the processor."""
+    if settings.payment_processor == "stripe":
+        from portal.payments import webhooks
+
+        return list(webhooks.routes)
+    from portal.payments import test_card_entry
+
+    return list(test_card_entry.routes)
+
+
+def signed_paths(settings: Settings) -> frozenset[str]:
+    """Paths whose requests carry a processor's signature instead of a CSRF token."""
+    return frozenset([STRIPE_WEBHOOK_PATH] if settings.payment_processor == "stripe" else [])
+
+
+async def close(settings: Settings) -> None:
+    """Close what the processor keeps open (Stripe's connection pools)."""
+    if settings.payment_processor == "stripe":
+        from portal.payments import stripe_processor
+
+        await stripe_processor.close_all()
 
 
 def warn_if_test_mode(settings: Settings, log: logging.Logger) -> None:

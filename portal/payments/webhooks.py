@@ -16,10 +16,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from portal.billing import collection
+from portal.payments.processor import STRIPE_WEBHOOK_PATH
 from portal.payments.stripe_processor import CHARGE_KEY, result_of
 
 log = logging.getLogger("portal.payments")
-PATH = "/stripe/webhook"
 
 
 async def receive(request: Request) -> Response:
@@ -46,4 +46,4 @@ async def receive(request: Request) -> Response:
     return JSONResponse({"received": True})
 
 
-routes = [Route(PATH, receive, methods=["POST"], name="stripe_webhook")]
+routes = [Route(STRIPE_WEBHOOK_PATH, receive, methods=["POST"], name="stripe_webhook")]
