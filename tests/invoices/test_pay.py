@@ -282,3 +282,12 @@ class TestAuthentication:
         )
         assert row_.text() == "Pay"
         assert "Action required" in html(await client.get("/p/")).css_first("#invoices").text()
+
+
+async def test_the_home_page_offers_to_pay_what_is_due_next_to_the_plan(
+    shop: Shop, client: AsyncClient, db: Database
+) -> None:
+    data = await past_due(shop, db)
+    action = html(await client.get("/p/")).css_first(".subscription-actions a.button")
+    assert action.text() == "Pay €19.00"
+    assert action.attributes["href"] == f"/p/invoices/{data['due']['id']}/pay"
