@@ -226,6 +226,7 @@ async def _record(
                 "paid_at": now,
                 "next_payment_attempt": None,
                 "last_decline_code": None,
+                "payment_method_id": started.method["id"] if started.method else None,
             }
         else:
             retry = now + RETRY_DELAYS[attempt - 1] if attempt <= len(RETRY_DELAYS) else None
@@ -344,7 +345,13 @@ async def pay_for_change(
                 return  # another process recorded this payment
             # The change first: a discount it brings exists when the invoice uses it up.
             await changes.write(db, changes.Change.from_json(started.invoice["change_on_payment"]))
-            await invoices.finalize(db, invoice_id, customer_id, paid=True)
+            await invoices.finalize(
+                db,
+                invoice_id,
+                customer_id,
+                paid=True,
+                payment_method_id=started.method["id"] if started.method else None,
+            )
     except SubscriptionChanged:
         await processor.refund(started.key)
         await _drop_draft(db, started)

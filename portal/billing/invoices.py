@@ -177,7 +177,14 @@ async def write(
     if void:
         number = await queries.next_invoice_number(db)
         await queries.update_invoice(
-            db, customer_id, invoice_id, {"number": number, "status": InvoiceStatus.VOID}
+            db,
+            customer_id,
+            invoice_id,
+            {
+                "number": number,
+                "status": InvoiceStatus.VOID,
+                **await queries.billing_details(db, customer_id),
+            },
         )
         await events.record(
             db, "invoice.voided", {"id": invoice_id, "number": number, "status": InvoiceStatus.VOID}
@@ -213,10 +220,12 @@ async def finalize(
     *,
     auto_collect: bool = True,
     paid: bool = False,
+    payment_method_id: str | None = None,
 ) -> str:
     """Number a draft and make it count: the balance it uses or adds, its one-time discount
-    used up. `paid` when its payment was just taken; otherwise it is paid when nothing is
-    due, and open (collected now, or by the customer) when something is. Returns the status."""
+    used up, the customer's billing details as they are now. `paid` when its payment was
+    just taken (with `payment_method_id`); otherwise it is paid when nothing is due, and open
+    (collected now, or by the customer) when something is. Returns the status."""
     now = clock.timestamp()
     invoice = await queries.invoice(db, customer_id, invoice_id)
     assert invoice is not None and invoice["status"] == InvoiceStatus.DRAFT
@@ -236,6 +245,8 @@ async def finalize(
             "amount_paid": invoice["amount_due"] if paid else 0,
             "paid_at": now if paid else None,
             "next_payment_attempt": now if not paid and auto_collect else None,
+            "payment_method_id": payment_method_id,
+            **await queries.billing_details(db, customer_id),
         },
     )
     if invoice["balance_change"]:

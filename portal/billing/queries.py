@@ -27,6 +27,7 @@ from portal.tables import (
     promotion_codes,
     subscription_items,
     subscriptions,
+    tax_ids,
 )
 
 DISCOUNT_COLUMNS = (
@@ -276,6 +277,29 @@ async def insert_event(db: Database, **values: Any) -> None:
 async def insert_invoice(db: Database, values: Row, lines: Sequence[Row]) -> None:
     await db.execute(invoices.insert().values(**values))
     await db.execute_many(invoice_lines.insert(), lines)
+
+
+async def billing_details(db: Database, customer_id: str) -> dict[str, Any]:
+    """What an invoice keeps of its customer when it is finalized, under Stripe's names."""
+    customer = await db.fetch_one(
+        select(
+            customers.c.name,
+            customers.c.email,
+            customers.c.phone,
+            customers.c.address,
+            customers.c.shipping,
+        ).where(customers.c.id == customer_id)
+    )
+    assert customer is not None
+    ids = await db.fetch_all(
+        select(tax_ids.c.type, tax_ids.c.value)
+        .where(tax_ids.c.customer_id == customer_id)
+        .order_by(tax_ids.c.created, tax_ids.c.id)
+    )
+    return {
+        **{f"customer_{name}": value for name, value in customer.items()},
+        "customer_tax_ids": [{"type": t["type"], "value": t["value"]} for t in ids],
+    }
 
 
 async def invoice_pending_items(

@@ -176,6 +176,23 @@ async def _continue_numbering(db: Database, file: LoadFile) -> None:
     await billing_queries.set_numbering(db, prefix, next_number)
 
 
+async def _keep_billing_details(db: Database, file: LoadFile) -> None:
+    """Imported invoices print their customer's details as loaded (as if finalized now)."""
+    finalized: dict[str, list[str]] = {}
+    for invoice in file.invoices:
+        if invoice.status != "draft":
+            finalized.setdefault(invoice.customer, []).append(invoice.id)
+    for customer_id, invoice_ids in finalized.items():
+        await db.execute(
+            update(tables.invoices)
+            .where(
+                tables.invoices.c.customer_id == customer_id,
+                tables.invoices.c.id.in_(invoice_ids),
+            )
+            .values(**await billing_queries.billing_details(db, customer_id))
+        )
+
+
 async def load(db: Database, file: LoadFile) -> dict[str, int]:
     """Write the file's objects; returns how many of each kind were loaded."""
     _check_unique(file)
@@ -192,6 +209,7 @@ async def load(db: Database, file: LoadFile) -> dict[str, int]:
                 await db.execute_many(child.insert(), values)
             await _give_secure_mode_secrets(db, file)
             await _continue_numbering(db, file)
+            await _keep_billing_details(db, file)
     except (sqlite3.IntegrityError, asyncpg.exceptions.IntegrityConstraintViolationError) as exc:
         # Unique values (promotion codes, login link ids) held by other rows already stored.
         raise LoadError(f"the database refused the file, nothing was loaded: {exc}") from None

@@ -50,6 +50,15 @@ invoices = Table(
     Column("discount_id", String(64)),
     # A draft paid while the customer waits: the subscription change its payment completes.
     Column("change_on_payment", JSON),
+    # The customer's billing details as they were when it was finalized (Stripe's names):
+    # editing them later changes future invoices only.
+    Column("customer_name", String(256)),
+    Column("customer_email", String(512)),
+    Column("customer_phone", String(32)),
+    Column("customer_address", JSON),
+    Column("customer_shipping", JSON),
+    Column("customer_tax_ids", JSON),  # [{"type": "eu_vat", "value": "DE…"}]
+    Column("payment_method_id", String(64)),  # the card that paid it, when the portal knows
     livemode(),
     created(),
     # A renewal happens once per subscription and period, whatever the number of workers.
