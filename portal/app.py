@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Mount
 from portal import assets, mail, test_clock
 from portal.account.routes import routes as account_routes
 from portal.auth.routes import routes as auth_routes
+from portal.billing_details.routes import routes as billing_details_routes
 from portal.cancellation.routes import routes as cancellation_routes
 from portal.db import Database
 from portal.dev.routes import routes as dev_routes
@@ -57,6 +58,7 @@ def _routes(settings: Settings) -> list[BaseRoute]:
                 *account_routes,
                 *payment_method_routes,
                 *invoice_routes,
+                *billing_details_routes,
                 Mount(
                     "/subscriptions/{subscription_id}",
                     name="subscriptions",

@@ -108,6 +108,11 @@ class Assets:
         self._by_path[asset.fingerprinted] = (asset, True)
         return asset
 
+    def find(self, path: str) -> Asset | None:
+        """The file at this path below the mount (plain or fingerprinted)."""
+        found = self._by_path.get(path)
+        return found[0] if found else None
+
     def fingerprinted(self, name: str) -> str:
         """The content-addressed path of a file (the plain one if there is no such file)."""
         asset = self._assets.get(name)

@@ -40,6 +40,10 @@ class Notice(StrEnum):
     INVOICE_PAID = "invoice_paid"
     CARD_ALREADY_SAVED = "card_already_saved"
     CARD_NOT_ADDED = "card_not_added"
+    DETAILS_SAVED = "details_saved"
+    DETAILS_UNCHANGED = "details_unchanged"
+    TAX_ID_ADDED = "tax_id_added"
+    TAX_ID_REMOVED = "tax_id_removed"
     METHOD_REMOVED = "method_removed"
     CODE_RESENT = "code_resent"
     CODE_ALREADY_SENT = "code_already_sent"
@@ -79,6 +83,12 @@ TEXTS: dict[Notice, Text] = {
     Notice.INVOICE_PAID: Text(N_("Thank you: your payment went through."), payment=True),
     Notice.CARD_ALREADY_SAVED: Text(N_("This card was already saved."), tone="info"),
     Notice.CARD_NOT_ADDED: Text(N_("No card was added."), tone="info"),
+    Notice.DETAILS_SAVED: Text(
+        N_("Your billing details have been saved. Your next invoices will show them.")
+    ),
+    Notice.DETAILS_UNCHANGED: Text(N_("Nothing was changed."), tone="info"),
+    Notice.TAX_ID_ADDED: Text(N_("The tax ID has been added. Your next invoices will show it.")),
+    Notice.TAX_ID_REMOVED: Text(N_("The tax ID has been removed.")),
     Notice.DEFAULT_METHOD: Text(N_("Your default payment method has been changed.")),
     Notice.SUBSCRIPTION_METHOD: Text(N_("The subscription will be charged to the card you chose.")),
     Notice.METHOD_REMOVED: Text(N_("The payment method has been removed.")),
@@ -107,9 +117,15 @@ def _cookie(request: Request) -> str:
     return cookie_name(COOKIE, https=request.app.state.settings.https)
 
 
-def redirect(request: Request, path: str, notice: Notice) -> RedirectResponse:
-    """303 to a page of this site (from `path_for`) that will show `notice` once."""
-    response = RedirectResponse(path, status_code=303)
+def redirect(request: Request, path: str, notice: Notice) -> Response:
+    """303 to a page of this site (from `path_for`) that will show `notice` once. An htmx
+    request is told to load that page itself (`HX-Redirect`): a redirect it followed would
+    put the whole page where the fragment was."""
+    response: Response
+    if request.headers.get("hx-request") == "true":
+        response = Response(status_code=200, headers={"hx-redirect": path})
+    else:
+        response = RedirectResponse(path, status_code=303)
     add(request, response, notice)
     return response
 

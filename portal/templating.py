@@ -21,6 +21,7 @@ from starlette.templating import Jinja2Templates
 
 from portal import ROOT, assets, i18n, notices
 from portal.auth.sessions import SignedIn
+from portal.billing_details import addresses, phones, tax_ids
 from portal.htmx import HtmxDetails
 from portal.merchant.branding import Branding
 from portal.merchant.configuration import Configuration
@@ -50,6 +51,9 @@ def _environment(locale: str | None = None) -> jinja2.Environment:
         newstyle=True,
     )
     env.filters.update(i18n.FILTERS)
+    env.filters["tax_id_type"] = tax_ids.type_name
+    env.filters["address_lines"] = lambda address: addresses.lines(address, i18n.get_locale())
+    env.filters["phone"] = phones.display
     env.globals["error_text"] = i18n.error_text
     env.globals["url_for"] = url_for
     env.globals[PreTranslated.FORMAT] = _format
@@ -249,6 +253,15 @@ def base_context(
         # The request guard puts the token getter in the scope; calling it sets the cookie.
         "csrftoken": request.scope.get("csrftoken", lambda: ""),
     }
+
+
+def render_text(
+    request: Request, name: str, context: Mapping[str, Any], *, session: SignedIn
+) -> str:
+    """A template rendered for a signed-in customer, as text (an invoice's document)."""
+    ctx = base_context(request, session=session)
+    ctx.update(context)
+    return _templates_in(i18n.get_locale()).get_template(name).render(ctx)
 
 
 def render(

@@ -111,7 +111,7 @@ GLOSSARY: dict[str, dict[str, str | tuple[str, ...]]] = {
         "subscription": "abonnement",
         "invoice": "rechnung",
         "payment method": "zahlungsmethode",
-        "billing": "abrechnung",
+        "billing": ("abrechnung", "rechnungsadresse"),  # the latter: "billing address"
         "promotion code": "aktionscode",
     },
     "it": {
@@ -188,6 +188,13 @@ ACTIONS = [
     "Remove",
     "Add a card",
     "Save card",
+    "Update billing details",
+    "Save",
+    "Cancel",
+    "Add",
+    "Add a tax ID",
+    "Download PDF",
+    "Show the fields for this country",
 ]
 INFINITIVE = {
     "fr": re.compile(r"^(se |m'|s')?\w+(er|ir|re)\b"),

@@ -55,10 +55,19 @@ def customer_routes(
 async def other_customers_ids(shop: Shop) -> dict[str, str]:
     """Ids that belong to another customer than the one signed in, by path parameter."""
     other = await shop.customer()
+    tax_id = {
+        "id": factories.uid("txi"),
+        "customer": other["customer"]["id"],
+        "type": "eu_vat",
+        "value": "DE136695976",
+        "created": 1,
+    }
+    await factories.seed(shop.db, tax_ids=[tax_id])
     return {
         "subscription_id": other["subscription"]["id"],
         "payment_method_id": other["card"]["id"],
         "invoice_id": other["invoices"][0]["id"],
+        "tax_id": tax_id["id"],
     }
 
 
@@ -88,6 +97,7 @@ async def test_without_a_session_every_customer_route_asks_to_sign_in(
         "subscription_id": data["subscription"]["id"],
         "payment_method_id": data["payment_method"]["id"],
         "invoice_id": data["invoices"][0]["id"],
+        "tax_id": "txi_anything",
     }
     token = await csrf_token(client, f"/p/login/{data['configuration']['login_page']['link_id']}")
     for name, method, path in customer_routes(app.routes):

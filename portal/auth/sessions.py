@@ -33,6 +33,7 @@ class SignedIn:
     configuration: Configuration
     return_url: str | None
     preferred_locale: str | None  # the customer's own language
+    by_email: bool  # signed in with a code sent by email (not opened from the merchant's API)
 
     @classmethod
     def of(cls, row: Row) -> SignedIn:
@@ -44,6 +45,7 @@ class SignedIn:
             Configuration.of(queries.configuration_of(row)),
             row["return_url"],
             row["preferred_locale"],
+            row["origin"] == "login_link",
         )
 
 

@@ -70,3 +70,14 @@ class Obj(BaseModel):
 class Stored(Obj):
     livemode: bool = False
     created: Timestamp
+
+
+class Address(Obj):
+    """A postal address, as Stripe writes one."""
+
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: Country | None = None

@@ -6,12 +6,32 @@ from sqlalchemy import and_, or_, select
 
 from portal.core.statuses import InvoiceStatus
 from portal.db import Database, Row
-from portal.tables import invoice_lines, invoices, prices, products
+from portal.tables import invoice_lines, invoices, payment_methods, prices, products
 
 
 async def invoice(db: Database, customer_id: str, invoice_id: str) -> Row | None:
     return await db.fetch_one(
         select(invoices).where(invoices.c.id == invoice_id, invoices.c.customer_id == customer_id)
+    )
+
+
+async def invoice_with_card(db: Database, customer_id: str, invoice_id: str) -> Row | None:
+    """The invoice, with the brand and last digits of the card that paid it (NULL if none
+    is known): `card_brand`, `card_last4`."""
+    return await db.fetch_one(
+        select(
+            invoices,
+            payment_methods.c.brand.label("card_brand"),
+            payment_methods.c.last4.label("card_last4"),
+        )
+        .outerjoin(
+            payment_methods,
+            and_(
+                payment_methods.c.id == invoices.c.payment_method_id,
+                payment_methods.c.customer_id == invoices.c.customer_id,
+            ),
+        )
+        .where(invoices.c.id == invoice_id, invoices.c.customer_id == customer_id)
     )
 
 

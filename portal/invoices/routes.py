@@ -6,15 +6,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
-from portal import notices
+from portal import i18n, notices
 from portal.auth.guard import customer_page
 from portal.auth.sessions import SignedIn
 from portal.billing.collection import Mailer
+from portal.invoices import document as invoice_document
 from portal.invoices import service
 from portal.notices import Notice
 from portal.payments.errors import AuthenticationNeeded, PaymentDeclined
 from portal.payments.processor import processor_for
-from portal.templating import path_for, render
+from portal.templating import path_for, render, render_text
 from portal.web.forms import text
 
 
@@ -122,6 +123,33 @@ async def detail_page(request: Request, session: SignedIn) -> Response:
     return render(request, "invoices/detail.html", {"detail": detail}, session=session)
 
 
+@customer_page
+async def document(request: Request, session: SignedIn) -> Response:
+    """The invoice as a PDF in the reader's language: theirs only, kept by no shared cache."""
+    detail = await service.detail(
+        request.app.state.db,
+        session.configuration,
+        session.customer_id,
+        request.path_params["invoice_id"],
+    )
+    html = render_text(
+        request,
+        "invoices/document.html",
+        {"detail": detail, "logo": session.configuration.branding.logo_url},
+        session=session,
+    )
+    body = await invoice_document.pdf(html, i18n.get_locale())
+    filename = f"{detail.invoice['number']}.pdf"
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={
+            "content-disposition": f'attachment; filename="{filename}"',
+            "cache-control": "private, no-store",
+        },
+    )
+
+
 routes = [
     Mount(
         "/invoices",
@@ -129,6 +157,7 @@ routes = [
         routes=[
             Route("/", list_page, methods=["GET"], name="list"),
             Route("/{invoice_id}/", detail_page, methods=["GET"], name="detail"),
+            Route("/{invoice_id}/pdf", document, methods=["GET"], name="document"),
             Route("/{invoice_id}/pay", pay_page, methods=["GET"], name="pay"),
             Route("/{invoice_id}/pay", confirm_pay, methods=["POST"], name="confirm_pay"),
             # The processor sends the customer back here after its authentication step (a

@@ -8,6 +8,7 @@ invoice paid and a past-due subscription active again."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from portal.billing import collection
 from portal.billing.invoices import Line, pending_lines
@@ -16,7 +17,7 @@ from portal.db import Database, Row
 from portal.errors import NotFound
 from portal.invoices import queries
 from portal.invoices.errors import InvoicesNotOffered
-from portal.merchant.configuration import Configuration
+from portal.merchant.configuration import BusinessProfile, Configuration
 from portal.payment_methods import errors as method_errors
 from portal.payment_methods import service as payment_methods
 from portal.payments.errors import InvoiceNotPayable
@@ -96,9 +97,25 @@ class History:
 
 @dataclass(frozen=True)
 class Detail:
-    invoice: Row
+    """An invoice as its page and its PDF show it: the same data for both."""
+
+    invoice: Row  # with `card_brand` and `card_last4` of the card that paid it
     lines: list[Line]
     payable: bool  # open, and the customer may pay it here
+    business: BusinessProfile
+
+    @property
+    def business_address(self) -> dict[str, Any] | None:
+        address = self.business.address
+        return address.model_dump() if address else None
+
+    @property
+    def customer_country(self) -> str | None:
+        return (self.invoice["customer_address"] or {}).get("country")
+
+    @property
+    def shipping(self) -> dict[str, Any] | None:
+        return self.invoice["customer_shipping"] or None
 
 
 def _check_enabled(configuration: Configuration) -> None:
@@ -124,7 +141,7 @@ async def history(
 async def detail(
     db: Database, configuration: Configuration, customer_id: str, invoice_id: str
 ) -> Detail:
-    invoice = await queries.invoice(db, customer_id, invoice_id)
+    invoice = await queries.invoice_with_card(db, customer_id, invoice_id)
     if invoice is None or invoice["status"] == InvoiceStatus.DRAFT:
         raise NotFound()
     _check_enabled(configuration)
@@ -134,4 +151,4 @@ async def detail(
         and bool(invoice["amount_due"])
         and configuration.features.payment_method_update.enabled
     )
-    return Detail(invoice, lines, payable)
+    return Detail(invoice, lines, payable, configuration.business_profile)

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import EmailStr, Field, StringConstraints, model_validator
 
 from portal.core.fields import (
+    Address,
     Amount,
     Country,
     CouponId,
@@ -74,15 +75,6 @@ class Price(Stored):
 
 
 # -- Customers ---------------------------------------------------------------------------
-
-
-class Address(Obj):
-    line1: str | None = None
-    line2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    postal_code: str | None = None
-    country: Country | None = None
 
 
 class Shipping(Obj):

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from portal.core.fields import (
+    Address,
     CouponId,
     HexColour,
     HttpsUrl,
@@ -33,6 +34,7 @@ class BusinessProfile(Obj):
     headline: Annotated[str, StringConstraints(max_length=60)] | None = None
     privacy_policy_url: HttpsUrl | None = None
     terms_of_service_url: HttpsUrl | None = None
+    address: Address | None = None  # printed on invoices (not a field of Stripe's)
 
 
 class BrandingSettings(Obj):

@@ -83,3 +83,10 @@ document.addEventListener("htmx:afterSettle", (event) => {
   if (event.detail.target.id !== "cancel-flow") return;
   document.querySelector("#cancel-flow h2")?.focus();
 });
+
+// Billing details: when htmx brings the form back with problems, focus goes to the first one.
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (event.detail.target.id !== "details-form") return;
+  const form = document.getElementById("details-form");
+  (form?.querySelector('[aria-invalid="true"]') ?? form?.querySelector("#form-error"))?.focus();
+});
