@@ -137,7 +137,7 @@ def _choices(country: str, locale: str) -> list[tuple[str, str]]:
     local = _local(country, locale)
     choices = []
     for value, labels in names.items():
-        iso = pycountry.subdivisions.get(code=f"{country}-{value}")
+        iso = pycountry.subdivisions.get(code=f"{country}-{value}")  # type: ignore[no-untyped-call]
         if iso is not None:
             label = _subdivision_names(locale).gettext(iso.name)
         else:
@@ -254,7 +254,9 @@ def lines(address: dict[str, Any] | None, locale: str) -> list[str]:
             text = re.sub(
                 r"%([A-Z])",
                 lambda m: "\n".join(
-                    str(address.get(name) or "") for name in _FORMAT_FIELDS.get(m.group(1), ())
+                    str(address[name])
+                    for name in _FORMAT_FIELDS.get(m.group(1), ())
+                    if address.get(name)
                 ),
                 segment,
             )

@@ -85,7 +85,9 @@ async def address_fields(request: Request, session: SignedIn) -> Response:
         request,
         "billing_details/_address.html",
         {
-            "form": addresses.AddressForm.of(prefix, text(query, f"{prefix}_country"), i18n.get_locale()),
+            "form": addresses.AddressForm.of(
+                prefix, text(query, f"{prefix}_country"), i18n.get_locale()
+            ),
             "values": values,
             "problems": {},
         },
@@ -132,7 +134,9 @@ routes = [
             Route("/", save, methods=["POST"], name="save"),
             Route("/address", address_fields, methods=["GET"], name="address_fields"),
             Route("/tax-ids", add_tax_id, methods=["POST"], name="add_tax_id"),
-            Route("/tax-ids/{tax_id}/remove", remove_tax_id, methods=["POST"], name="remove_tax_id"),
+            Route(
+                "/tax-ids/{tax_id}/remove", remove_tax_id, methods=["POST"], name="remove_tax_id"
+            ),
         ],
     ),
 ]

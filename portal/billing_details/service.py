@@ -14,7 +14,8 @@ from typing import Any
 from portal import clock
 from portal.auth.emails import normalize_email, valid_email
 from portal.billing import events
-from portal.billing_details import addresses, phones, queries, tax_ids
+from portal.billing_details import addresses, phones, queries
+from portal.billing_details import tax_ids as tax_id_rules
 from portal.billing_details.errors import (
     DetailsNotEditable,
     EmailFixed,
@@ -54,12 +55,12 @@ class Details:
         return self.allowed - {"tax_id"}
 
     @property
-    def tax_id_types(self) -> list[tax_ids.TaxIdType]:
-        return tax_ids.types_for(self.country)
+    def tax_id_types(self) -> list[tax_id_rules.TaxIdType]:
+        return tax_id_rules.types_for(self.country)
 
     @property
     def tax_id_choices(self) -> list[tuple[str, str]]:
-        return [(t.code, tax_ids.type_name(t.code)) for t in self.tax_id_types]
+        return [(t.code, tax_id_rules.type_name(t.code)) for t in self.tax_id_types]
 
     @property
     def values(self) -> dict[str, str]:
@@ -72,9 +73,12 @@ class Details:
             "phone": phones.display(customer["phone"], self.country),
             "shipping_name": shipping.get("name") or "",
         }
-        for prefix, address in (("address", customer["address"]), ("shipping", shipping.get("address"))):
+        for prefix, address in (
+            ("address", customer["address"] or {}),
+            ("shipping", shipping.get("address") or {}),
+        ):
             for name in ("country", *addresses.FIELDS):
-                values[f"{prefix}_{name}"] = (address or {}).get(name) or ""
+                values[f"{prefix}_{name}"] = address.get(name) or ""
         return values
 
 
@@ -145,10 +149,11 @@ def _read(
     form: Mapping[str, str],
     configuration: Configuration,
 ) -> dict[str, Any]:
-    """The new values of the editable details, or InvalidDetails."""
+    """The new values of the editable details the form holds (one it leaves out keeps its
+    value), or InvalidDetails."""
     values: dict[str, Any] = {}
     problems: dict[str, Problem] = {}
-    if "name" in editable:
+    if "name" in editable and "name" in form:
         name = " ".join(form.get("name", "").split())
         if len(name) > MAX_NAME:
             problems["name"] = Problem(N_("Use at most %(count)s characters."), count=MAX_NAME)
@@ -164,18 +169,21 @@ def _read(
                     N_("Enter a valid email address, such as name@example.com.")
                 )
             values["email"] = email
-    if "address" in editable:
+    if "address" in editable and "address_country" in form:
         values["address"] = _address(form, "address", problems)
-    country = (values.get("address") or customer["address"] or {}).get("country")
-    if "phone" in editable:
-        typed = form.get("phone", "").strip()
+    before = (customer["address"] or {}).get("country")
+    country = (values.get("address") or {}).get("country") or before
+    if "phone" in editable and "phone" in form:
+        typed = form["phone"].strip()
         values["phone"] = None
-        if typed:
+        if typed and typed == phones.display(customer["phone"], before):
+            values["phone"] = customer["phone"]  # as shown, untouched: kept as it is stored
+        elif typed:
             try:
                 values["phone"] = phones.normalize(typed, country)
             except Problem as problem:
                 problems["phone"] = problem
-    if "shipping" in editable:
+    if "shipping" in editable and "shipping_country" in form:
         values["shipping"] = _shipping(form, problems)
     if problems:
         raise InvalidDetails(problems)
@@ -224,11 +232,11 @@ async def add_tax_id(
         customer = await queries.customer(db, customer_id, lock=True)
         assert customer is not None
         country = (customer["address"] or {}).get("country")
-        offered = {t.code for t in tax_ids.types_for(country)}
+        offered = {t.code for t in tax_id_rules.types_for(country)}
         if type_code not in offered:
             raise InvalidDetails({"tax_id_type": Problem(N_("Choose one from the list."))})
         try:
-            stored = tax_ids.normalize(type_code, value, country)
+            stored = tax_id_rules.normalize(type_code, value, country)
         except Problem as problem:
             raise InvalidDetails({"tax_id_value": problem}) from None
         existing = await queries.tax_ids_of(db, customer_id)
@@ -259,7 +267,7 @@ def _country_of(type_code: str, value: str, country: str | None) -> str | None:
     if type_code == "eu_vat":
         prefix = value[:2]
         return "GR" if prefix == "EL" else prefix
-    countries = tax_ids.TYPES[type_code].countries
+    countries = tax_id_rules.TYPES[type_code].countries
     return country if country in countries else min(countries)
 
 

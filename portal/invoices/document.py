@@ -38,9 +38,7 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per
 
 
 def font_files() -> list[Path]:
-    return [
-        FONTS / path.format(weight=weight) for path in _FACES.values() for weight in _WEIGHTS
-    ]
+    return [FONTS / path.format(weight=weight) for path in _FACES.values() for weight in _WEIGHTS]
 
 
 @cache
@@ -64,7 +62,7 @@ def _css() -> str:
 STATIC = "file:///static/"  # a logo among the portal's own files: `/static/…` from "/"
 
 
-class _Fetcher(URLFetcher):
+class _Fetcher(URLFetcher):  # type: ignore[misc]  # weasyprint has no types
     """The fonts; the portal's own static files (a logo under /static) from memory; an https
     logo of the merchant's, with a short timeout and no redirect; nothing else."""
 
@@ -80,7 +78,7 @@ class _Fetcher(URLFetcher):
         elif url.startswith("https://") or (
             url.startswith("file://") and Path(url.removeprefix("file://")).is_relative_to(FONTS)
         ):
-            return super().fetch(url, headers)  # type: ignore[no-any-return]
+            return super().fetch(url, headers)
         raise ValueError(f"not fetched for an invoice document: {url}")
 
 

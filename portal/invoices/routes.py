@@ -1,6 +1,8 @@
-"""The invoice history, one invoice, and paying an open one."""
+"""The invoice history, one invoice and its PDF, and paying an open one."""
 
 from __future__ import annotations
+
+import re
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -139,7 +141,7 @@ async def document(request: Request, session: SignedIn) -> Response:
         session=session,
     )
     body = await invoice_document.pdf(html, i18n.get_locale())
-    filename = f"{detail.invoice['number']}.pdf"
+    filename = re.sub(r"[^A-Za-z0-9._-]", "-", str(detail.invoice["number"])) + ".pdf"
     return Response(
         body,
         media_type="application/pdf",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from httpx import AsyncClient, Response
 from sqlalchemy import select, update
 
@@ -275,6 +274,7 @@ async def test_an_old_invoice_keeps_the_details_it_was_finalized_with(
             invoices.c.billing_reason == "subscription_cycle",
         )
     )
+    assert renewal is not None
     assert renewal["customer_name"] == "Anna Schmidt"
     assert renewal["customer_tax_ids"] == [{"type": "eu_vat", "value": "DE136695976"}]
     assert renewal["payment_method_id"] == data["card"]["id"]

@@ -4,10 +4,12 @@ customer; never kept by a shared cache."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from httpx import AsyncClient
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 from sqlalchemy import select, update
 
 from portal import clock, i18n
@@ -39,8 +41,8 @@ def flat(value: str) -> str:
     return " ".join(value.replace("\u00a0", " ").replace("\u202f", " ").split())
 
 
-async def renewed(shop: Shop, db: Database, name: str) -> tuple[dict, dict]:
-    """A customer on 3 × Pro whose renewal invoice was just written, named `name` then."""
+async def renewed(shop: Shop, db: Database, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A customer on 3 x Pro whose renewal invoice was just written, named `name` then."""
     data = await shop.customer(plan="pro_month", quantity=3)
     await db.execute(
         update(customers).where(customers.c.id == data["customer"]["id"]).values(name=name)
@@ -54,6 +56,7 @@ async def renewed(shop: Shop, db: Database, name: str) -> tuple[dict, dict]:
             invoices.c.billing_reason == "subscription_cycle",
         )
     )
+    assert invoice is not None
     return data, dict(invoice)
 
 
@@ -76,23 +79,27 @@ async def test_the_document_in_each_language(
     for label in ("Invoice number", "Date of issue", "Total", "Amount due"):
         assert i18n.gettext(label) in text
         assert locale == "en" or i18n.gettext(label) != label or label == "Total"
-    assert flat(i18n.money(9000, "eur")) in text  # 3 × 30.00, the line and the total
+    assert flat(i18n.money(9000, "eur")) in text  # 3 x 30.00, the line and the total
     assert "Pro" in text
 
 
-async def test_japanese_and_chinese_are_drawn_with_real_glyphs(
-    shop: Shop, client: AsyncClient, db: Database
+@pytest.mark.parametrize(("locale", "font"), [("ja", "Noto-Sans-JP"), ("zh_Hans", "Noto-Sans-SC")])
+async def test_japanese_and_chinese_are_drawn_with_their_own_fonts(
+    shop: Shop, client: AsyncClient, db: Database, locale: str, font: str
 ) -> None:
-    _, invoice = await renewed(shop, db, "山田 太郎")
-    response = await client.get(f"/p/invoices/{invoice['id']}/pdf", params={"locale": "ja"})
+    _, invoice = await renewed(shop, db, NAMES[locale])
+    response = await client.get(f"/p/invoices/{invoice['id']}/pdf", params={"locale": locale})
     reader = PdfReader(io.BytesIO(response.content))
-    fonts = {
-        str(font["/BaseFont"])
-        for page in reader.pages
-        for font in page["/Resources"]["/Font"].values()
-        for font in [font.get_object()]
-    }
-    assert any("Noto-Sans-JP" in name for name in fonts), fonts
+    fonts = set()
+    for page in reader.pages:
+        resources = page["/Resources"]
+        assert isinstance(resources, DictionaryObject)
+        faces = resources["/Font"].get_object()
+        assert isinstance(faces, DictionaryObject)
+        for reference in faces.values():
+            fonts.add(str(reference.get_object()["/BaseFont"]))
+    # Embedded subsets ("ABCDEF+Noto-Sans-JP"), so the glyphs are in the file itself.
+    assert any(name.partition("+")[2].startswith(font) for name in fonts), fonts
     assert all(path.is_file() for path in document.font_files())
 
 

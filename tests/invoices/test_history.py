@@ -3,10 +3,16 @@ and the configuration's switch."""
 
 from __future__ import annotations
 
+import json
+
 from httpx import AsyncClient
 
 from portal import clock
+from portal.auth import sessions
+from portal.cli import DEMO_ANCHOR, DEMO_FILE, shift_times
 from portal.db import Database
+from portal.loader import load, parse
+from portal.settings import Settings
 from tests import factories
 from tests.conftest import Page, html
 from tests.shop import DAY, Shop
@@ -70,3 +76,35 @@ async def test_without_the_invoice_history_only_what_is_due_is_shown(
     refused = await client.get(LIST)
     assert refused.status_code == 403 and "Contact Tessellate" in refused.text
     assert html(await client.get("/p/")).maybe("#invoices") is None  # nothing is due
+
+
+async def test_the_demos_oldest_customer_reaches_all_24_invoices_by_cursor(
+    client: AsyncClient, db: Database, settings: Settings
+) -> None:
+    """Emily Carter, the demo's oldest customer, has 24 invoices: every one is reached once,
+    newest first, while the billing clock writes a new one between two pages."""
+    demo = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    delta = (clock.timestamp() - DEMO_ANCHOR) // 86400 * 86400
+    await load(db, parse(shift_times(demo, delta)))
+    emily = "cus_Vfh9zdScdPorvi"
+    expected = sorted(
+        (i for i in demo["invoices"] if i["customer"] == emily and i["status"] != "draft"),
+        key=lambda i: (i["created"], i["id"]),
+        reverse=True,
+    )
+    assert len(expected) == 24
+    url = await sessions.create(db, settings, customer_id=emily, configuration_id="bpc_demo")
+    await client.get(url.removeprefix(settings.base_url))
+    seen: list[str] = []
+    page = await client.get(LIST)
+    while True:
+        seen += numbers(page.text)
+        if len(seen) == 20:  # between two pages: a new invoice does not shift the next one
+            await factories.seed(
+                db, invoices=[factories.invoice(emily, 500, created=clock.timestamp())]
+            )
+        older = html(page).maybe("a.older")
+        if older is None:
+            break
+        page = await client.get(str(older.attributes["href"]))
+    assert seen == [i["number"] for i in expected]
