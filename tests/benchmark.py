@@ -32,10 +32,12 @@ from pathlib import Path
 
 import httpx
 from selectolax.lexbor import LexborHTMLParser
+from sqlalchemy import select
 
 from portal.app import create_app
 from portal.auth import sessions
 from portal.settings import Settings
+from portal.tables import invoices
 from tests import bench_data
 from tests.conftest import SECRET, free_port
 
@@ -133,6 +135,21 @@ async def _signed_in(
             return cookies, db.query_count - before, page.text
 
 
+async def _deep_cursor(settings: Settings, customer_id: str, depth: int) -> str:
+    """The id of the customer's invoice `depth` places from the newest: a cursor deep in
+    their history."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        value = await app.state.db.fetch_val(
+            select(invoices.c.id)
+            .where(invoices.c.customer_id == customer_id)
+            .order_by(invoices.c.created.desc(), invoices.c.id.desc())
+            .offset(depth)
+            .limit(1)
+        )
+        return str(value)
+
+
 def _serve(args: list[str], env: dict[str, str], probe: str) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
@@ -152,6 +169,8 @@ def _targets(settings: Settings, folder: str, bare_url: str, quiet_url: str) -> 
     heavy, heavy_sql, _ = asyncio.run(_signed_in(settings, "cus_b0"))
     _, typical_list_sql, _ = asyncio.run(_signed_in(settings, "cus_b777", "/p/invoices/"))
     _, heavy_list_sql, _ = asyncio.run(_signed_in(settings, "cus_b0", "/p/invoices/"))
+    deep = f"/p/invoices/?starting_after={asyncio.run(_deep_cursor(settings, 'cus_b0', 8000))}"
+    _, deep_list_sql, _ = asyncio.run(_signed_in(settings, "cus_b0", deep))
     Path(folder, "page.html").write_text(page.replace("{", "{{ '{' }}"))
     Path(folder, "bare.py").write_text(BARE_APP.format(folder=folder))
     stylesheet = LexborHTMLParser(page).css_first("link[rel=stylesheet]")
@@ -174,6 +193,12 @@ def _targets(settings: Settings, folder: str, bare_url: str, quiet_url: str) -> 
             f"{overview}invoices/",
             [f"Cookie: {heavy}"],
             heavy_list_sql,
+        ),
+        Target(
+            "invoice list, 10,000 invoices, page 401",
+            f"{settings.base_url}{deep}",
+            [f"Cookie: {heavy}"],
+            deep_list_sql,
         ),
         Target(f"static {css}", f"{settings.base_url}{css}", [], 0),
     ]
@@ -257,11 +282,11 @@ def _report(targets: list[Target], rounds: dict[str, list[Result]]) -> None:
             f"{result.rps / quiet:8.2f}"
         )
     overview = [_median(rounds[target.name]).rps for target in targets[2:4]]
-    listed = [_median(rounds[target.name]).rps for target in targets[4:6]]
+    listed = [_median(rounds[target.name]).rps for target in targets[4:7]]
     spread = ", ".join(f"{result.rps:.0f}" for result in rounds[targets[2].name])
     print(
         f"10,000 invoices / 10: overview {overview[1] / overview[0]:.2f}, invoice list "
-        f"{listed[1] / listed[0]:.2f}; median of "
+        f"{listed[1] / listed[0]:.2f} (page 401 / page 1: {listed[2] / listed[1]:.2f}); median of "
         f"{len(rounds[targets[0].name])} rounds (overview rounds: {spread} req/s); load "
         f"average {os.getloadavg()[0]:.2f}"
     )
