@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Mount
 
 from portal import assets, mail, test_clock
 from portal.account.routes import routes as account_routes
+from portal.api.routes import routes as api_routes
 from portal.auth.routes import routes as auth_routes
 from portal.billing_details.routes import routes as billing_details_routes
 from portal.cancellation.routes import routes as cancellation_routes
@@ -66,6 +67,8 @@ def _routes(settings: Settings) -> list[BaseRoute]:
                 ),
             ],
         ),
+        # The merchant's backend: Stripe's billing-portal API, authenticated by secret key.
+        Mount("/v1", routes=api_routes, name="api"),
         # Static files only are compressed: pages carry CSRF tokens next to what the visitor
         # typed, which compression would leak to an eavesdropper (BREACH).
         Mount("/static/vendor/htmx", assets.of("htmx"), name="htmx"),

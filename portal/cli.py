@@ -16,6 +16,7 @@ from typing import Any
 import uvicorn
 
 from portal import clock, mail, migrations, test_clock, worker
+from portal.api import keys as api_keys
 from portal.auth import sessions
 from portal.db import Database
 from portal.loader import LoadError, load, parse, read
@@ -225,6 +226,31 @@ def cmd_session_create(settings: Settings, args: argparse.Namespace) -> None:
     print(asyncio.run(_with_db(settings, run)))
 
 
+def cmd_api_key_create(settings: Settings, args: argparse.Namespace) -> None:
+    async def run(db: Database) -> str:
+        _, secret = await api_keys.create(db, settings, livemode=args.live)
+        return secret
+
+    secret = asyncio.run(_with_db(settings, run))
+    print(secret)
+    print(
+        "Keep it now: it is shown once. Revoke it with `portal api-key revoke ID`.", file=sys.stderr
+    )
+
+
+def cmd_api_key_list(settings: Settings, args: argparse.Namespace) -> None:
+    for row in asyncio.run(_with_db(settings, api_keys.listing)):
+        state = "revoked" if row["revoked_at"] else "active"
+        mode = "live" if row["livemode"] else "test"
+        print(f"{row['id']}  {row['shown']}…  {mode}  {state}")
+
+
+def cmd_api_key_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    if not asyncio.run(_with_db(settings, lambda db: api_keys.revoke(db, args.key_id))):
+        raise ConfigurationError(f"No active API key {args.key_id}.")
+    print(f"Revoked {args.key_id}.")
+
+
 def cmd_secure_mode_secret(settings: Settings, args: argparse.Namespace) -> None:
     async def run(db: Database) -> str | None:
         return await configurations.secure_mode_secret(
@@ -279,6 +305,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--locale", help="the portal's language (en, fr, …, or auto)")
     p.add_argument("--configuration", help="portal configuration id (default: the default one)")
     p.set_defaults(run=cmd_session_create)
+    p = sub.add_parser("api-key", help="secret keys for the /v1 API")
+    api_key = p.add_subparsers(dest="api_key_command", required=True)
+    p = api_key.add_parser("create", help="print a new secret key (shown once)")
+    p.add_argument("--live", action="store_true", help="a live-mode key (default: test mode)")
+    p.set_defaults(run=cmd_api_key_create)
+    p = api_key.add_parser("list", help="the keys, without their secrets")
+    p.set_defaults(run=cmd_api_key_list)
+    p = api_key.add_parser("revoke", help="stop a key from working")
+    p.add_argument("key_id")
+    p.set_defaults(run=cmd_api_key_revoke)
     p = sub.add_parser(
         "secure-mode-secret", help="print the secret a configuration's login links are signed with"
     )

@@ -269,6 +269,12 @@ class Database:
             finally:
                 _holding.reset(token)
 
+    def insert_ignore(self, table: Any) -> Insert:
+        """INSERT … ON CONFLICT DO NOTHING, in this database's dialect."""
+        return (sqlite.insert if self.is_sqlite else postgresql.insert)(
+            table
+        ).on_conflict_do_nothing()
+
     def upsert(self, table: Any, columns: Iterable[str]) -> Insert:
         """INSERT … ON CONFLICT (id) DO UPDATE of `columns`, in this database's dialect.
         Columns left out keep their stored value."""

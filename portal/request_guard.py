@@ -9,8 +9,10 @@ server secret, and an unsafe request must repeat it in the `csrftoken` form fiel
 `x-csrftoken` header (htmx sends it from `hx-headers` on <body>). There are no exceptions for
 requests without cookies or with an Authorization header: browsers attach neither on their
 own to a forged form, but a route that trusts them would be one mistake away from a hole.
-The one exception is `signed_paths`, endpoints for other servers (Stripe's webhooks) that
-check a signature over the body itself, which no forged browser request can carry.
+The exceptions are endpoints for other servers: `signed_paths` (Stripe's webhooks) check a
+signature over the body itself, and the API under /v1 authenticates every request by its
+secret key in the Authorization header and never reads a cookie; no forged browser request
+carries either.
 A safe request's cookie is checked only when a page asks for the token.
 
 Refusals (403, 413) are answered here, before any route runs or any body is parsed, through
@@ -34,6 +36,7 @@ from portal.security import cookie_name, csp_nonce, new_token, same, security_he
 from portal.web.errors import handle_error
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+API_PREFIX = "/v1/"
 FIELD = "csrftoken"
 HEADER = "x-csrftoken"
 TokenGetter = Callable[[], str]
@@ -112,8 +115,10 @@ class RequestGuard:
             raise RequestTooLarge()
         if scope["method"] in SAFE_METHODS:
             return None
-        if scope["path"] in self.signed_paths:
-            return await self._read_body(receive)  # the endpoint checks the body's signature
+        if scope["path"] in self.signed_paths or scope["path"].startswith(API_PREFIX):
+            # Other servers: the endpoint checks the body's signature, or the API its secret
+            # key (it reads no cookie, and a browser sends no Authorization on its own).
+            return await self._read_body(receive)
         if not self._same_origin(scope, headers):
             raise CsrfFailed()
         body = await self._read_body(receive)

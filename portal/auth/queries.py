@@ -37,9 +37,12 @@ async def customer_for_email(db: Database, email_normalized: str) -> str | None:
     return customer_id
 
 
-async def customer_exists(db: Database, customer_id: str) -> bool:
-    found = await db.fetch_val(select(customers.c.id).where(customers.c.id == customer_id))
-    return found is not None
+async def customer_exists(db: Database, customer_id: str, livemode: bool | None = None) -> bool:
+    """Whether the customer exists (in that mode, given one)."""
+    query = select(customers.c.id).where(customers.c.id == customer_id)
+    if livemode is not None:
+        query = query.where(customers.c.livemode == livemode)
+    return await db.fetch_val(query) is not None
 
 
 # -- Login codes ---------------------------------------------------------------------------

@@ -75,7 +75,23 @@ async def start(db: Database, settings: Settings, code: Row) -> str:
 
 
 class SessionRequestError(Exception):
-    """A merchant's request for a session cannot be met (messages are for developers)."""
+    """A merchant's request for a session cannot be met (messages are for developers);
+    `param` names the parameter at fault."""
+
+    def __init__(self, message: str, param: str) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+@dataclass(frozen=True)
+class NewSession:
+    id: str
+    url: str  # the one-time URL (valid 5 minutes)
+    customer_id: str
+    configuration_id: str
+    return_url: str | None
+    locale: str | None  # ours (`zh_Hans`), None for the customer's own
+    created: int
 
 
 async def create(
@@ -87,43 +103,80 @@ async def create(
     return_url: str | None = None,
     locale: str | None = None,
 ) -> str:
-    """A merchant-created session: returns its one-time URL (valid 5 minutes).
-    The command line uses this now; the HTTP API will call the same."""
-    if not await queries.customer_exists(db, customer_id):
-        raise SessionRequestError(f"No such customer: {customer_id}")
+    """A merchant-created session's one-time URL (the command line's)."""
+    new = await issue(
+        db,
+        settings,
+        customer_id=customer_id,
+        configuration_id=configuration_id,
+        return_url=return_url,
+        locale=locale,
+    )
+    return new.url
+
+
+async def issue(
+    db: Database,
+    settings: Settings,
+    *,
+    customer_id: str,
+    configuration_id: str | None = None,
+    return_url: str | None = None,
+    locale: str | None = None,
+    livemode: bool | None = None,
+) -> NewSession:
+    """A merchant-created session (the command line's and the API's). With `livemode`, the
+    customer and the configuration must be of that mode (an API key sees only its own)."""
+    if not await queries.customer_exists(db, customer_id, livemode):
+        raise SessionRequestError(f"No such customer: '{customer_id}'", "customer")
     configuration = await (
         configurations.by_id(db, configuration_id)
         if configuration_id
-        else configurations.default(db)
+        else configurations.default(db, livemode=livemode)
     )
-    if configuration is None or not configuration.active:
+    if (
+        configuration is None
+        or not configuration.active
+        or (livemode is not None and configuration.livemode != livemode)
+    ):
         raise SessionRequestError(
-            f"No such active configuration: {configuration_id}"
+            f"No such active configuration: '{configuration_id}'"
             if configuration_id
-            else "There is no default configuration"
+            else "There is no default configuration",
+            "configuration",
         )
     if return_url is not None and not return_url.startswith(("https://", "http://")):
-        raise SessionRequestError("return_url must be an http(s) URL")
+        raise SessionRequestError("return_url must be an http(s) URL", "return_url")
     if locale is not None and locale != "auto" and i18n.match(locale) is None:
         raise SessionRequestError(
-            f"Unsupported locale: {locale}; use one of " + ", ".join(i18n.LOCALES) + " or auto"
+            f"Unsupported locale: {locale}; use one of " + ", ".join(i18n.LOCALES) + " or auto",
+            "locale",
         )
     token = new_token()
+    new = NewSession(
+        id=new_id("bps"),
+        url=f"{settings.base_url}/p/session/{token}",
+        customer_id=customer_id,
+        configuration_id=configuration.id,
+        return_url=return_url or configuration.default_return_url,
+        locale=None if locale in (None, "auto") else i18n.match(locale),
+        created=clock.timestamp(),
+    )
     await queries.insert_session(
         db,
-        id=new_id("bps"),
+        id=new.id,
         token_hash=session_hash(settings, token),
         customer_id=customer_id,
         configuration_id=configuration.id,
         origin="api",
-        return_url=return_url or configuration.default_return_url,
-        locale=None if locale in (None, "auto") else i18n.match(locale),
+        return_url=new.return_url,
+        locale=new.locale,
         flow=None,
         opened_at=None,
         last_seen=None,
-        created=clock.timestamp(),
+        created=new.created,
     )
-    return f"{settings.base_url}/p/session/{token}"
+    return new
 
 
 async def open_url(db: Database, settings: Settings, url_token: str) -> tuple[Row, str]:

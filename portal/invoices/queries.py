@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Integer, and_, bindparam, or_, select
 
 from portal.core.statuses import InvoiceStatus
-from portal.db import Database, Row
+from portal.db import Database, Row, Statement
 from portal.tables import invoice_lines, invoices, payment_methods, prices, products
 
 
@@ -58,34 +58,48 @@ PAGE_COLUMNS = (
 )
 
 
+def _page_statement(filtered: bool, after: bool) -> Statement:
+    """The customer's invoices newest first, up to `limit`; `filtered`: of one `status`;
+    `after`: older than the invoice `after` (a cursor). `created <= …` bounds the scan of
+    the customer's (created, id) index, so the five hundredth page reads only its own rows;
+    an unknown cursor (NULL) matches nothing. Drafts are never listed."""
+    query = select(*PAGE_COLUMNS).where(
+        invoices.c.customer_id == bindparam("customer_id"),
+        invoices.c.status != InvoiceStatus.DRAFT,
+    )
+    if filtered:
+        query = query.where(invoices.c.status == bindparam("status"))
+    if after:
+        cursor = invoices.alias("cursor")
+        mine = (cursor.c.id == bindparam("after"), cursor.c.customer_id == bindparam("customer_id"))
+        created = select(cursor.c.created).where(*mine).scalar_subquery()
+        cursor_id = select(cursor.c.id).where(*mine).scalar_subquery()
+        query = query.where(
+            invoices.c.created <= created,
+            or_(invoices.c.created < created, invoices.c.id < cursor_id),
+        )
+    return Statement(
+        query.order_by(invoices.c.created.desc(), invoices.c.id.desc()).limit(
+            bindparam("limit", type_=Integer)
+        )
+    )
+
+
+# Built once: a statement with a subquery has no cache key and would be compiled per call.
+_PAGES = {(f, a): _page_statement(f, a) for f in (False, True) for a in (False, True)}
+
+
 async def page(
     db: Database, customer_id: str, status: str | None, after: str | None, limit: int
 ) -> list[Row]:
-    """Up to `limit` of the customer's invoices, newest first, after the invoice `after` (a
-    cursor: the same cost for the first page and the five hundredth, on the customer's
-    (created, id) index). Drafts are never listed."""
-    query = select(*PAGE_COLUMNS).where(
-        invoices.c.customer_id == customer_id, invoices.c.status != InvoiceStatus.DRAFT
-    )
+    """Up to `limit` of the customer's invoices, newest first, after the invoice `after`:
+    the same cost for the first page and the five hundredth."""
+    values: dict[str, object] = {"customer_id": customer_id, "limit": limit}
     if status is not None:
-        query = query.where(invoices.c.status == status)
+        values["status"] = status
     if after is not None:
-        cursor = await db.fetch_one(
-            select(invoices.c.created, invoices.c.id).where(
-                invoices.c.id == after, invoices.c.customer_id == customer_id
-            )
-        )
-        if cursor is None:
-            return []
-        query = query.where(
-            or_(
-                invoices.c.created < cursor["created"],
-                and_(invoices.c.created == cursor["created"], invoices.c.id < cursor["id"]),
-            )
-        )
-    return await db.fetch_all(
-        query.order_by(invoices.c.created.desc(), invoices.c.id.desc()).limit(limit)
-    )
+        values["after"] = after
+    return await db.fetch_all(_PAGES[status is not None, after is not None], values)
 
 
 async def lines(db: Database, customer_id: str, invoice_id: str) -> list[Row]:

@@ -3,6 +3,10 @@ merchant/configuration.py (business profile, branding, features, login page)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import StringConstraints
+
 from portal.core.fields import ConfigurationId, HttpsUrl, Metadata, Stored, Timestamp
 from portal.merchant.configuration import (
     BrandingSettings,
@@ -22,4 +26,5 @@ class PortalConfiguration(Stored):
     default_return_url: HttpsUrl | None = None
     login_page: LoginPage = LoginPage()
     metadata: Metadata = {}
+    name: Annotated[str, StringConstraints(max_length=256)] | None = None
     updated: Timestamp | None = None

@@ -204,6 +204,7 @@ def configuration(c: PortalConfiguration) -> Values:
         "login_link_id": c.login_page.link_id,
         "secure_mode": c.login_page.secure_mode,
         "metadata": c.metadata,
+        "name": c.name,
         "livemode": c.livemode,
         "created": c.created,
         "updated": c.updated or c.created,

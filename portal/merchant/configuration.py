@@ -106,6 +106,8 @@ class SubscriptionUpdate(Toggle):
     proration_behavior: ProrationBehavior = "create_prorations"
     schedule_at_period_end: ScheduleAtPeriodEnd = ScheduleAtPeriodEnd()
     trial_update_behavior: TrialUpdateBehavior = "end_trial"
+    # A change keeps the subscription's billing date ("now", which moves it, is not offered).
+    billing_cycle_anchor: Literal["unchanged"] | None = None
 
 
 class Features(Obj):

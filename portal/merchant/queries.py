@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import Any
+
+from sqlalchemy import select, tuple_, update
 
 from portal.db import Database, Row
 from portal.merchant.configuration import Configuration
@@ -14,13 +16,16 @@ def _typed(row: Row | None) -> Configuration | None:
     return None if row is None else Configuration.of(row)
 
 
-async def default(db: Database) -> Configuration | None:
+async def default(db: Database, livemode: bool | None = None) -> Configuration | None:
+    """The default configuration: the live one before the test one, or that of `livemode`."""
     query = (
         select(configurations)
         .where(configurations.c.is_default, configurations.c.active)
         .order_by(configurations.c.livemode.desc(), configurations.c.created)
         .limit(1)
     )
+    if livemode is not None:
+        query = query.where(configurations.c.livemode == livemode)
     return _typed(await db.fetch_one(query))
 
 
@@ -53,3 +58,55 @@ async def secure_mode_secret(
         select(configurations.c.secure_mode_secret).where(*where)
     )
     return secret
+
+
+# -- As the API reads and writes them (rows, in one mode) ---------------------------------
+
+
+async def row(db: Database, configuration_id: str, livemode: bool) -> Row | None:
+    return await db.fetch_one(
+        select(configurations).where(
+            configurations.c.id == configuration_id, configurations.c.livemode == livemode
+        )
+    )
+
+
+async def insert(db: Database, values: dict[str, Any]) -> None:
+    await db.execute(configurations.insert().values(**values))
+
+
+async def change(db: Database, configuration_id: str, values: dict[str, Any]) -> None:
+    await db.execute(
+        update(configurations).where(configurations.c.id == configuration_id).values(**values)
+    )
+
+
+async def page(
+    db: Database,
+    livemode: bool,
+    *,
+    active: bool | None,
+    is_default: bool | None,
+    starting_after: str | None,
+    ending_before: str | None,
+    limit: int,
+) -> list[Row]:
+    """Up to `limit` rows, newest first, after or before a cursor (Stripe's list order)."""
+    query = select(configurations).where(configurations.c.livemode == livemode)
+    if active is not None:
+        query = query.where(configurations.c.active == active)
+    if is_default is not None:
+        query = query.where(configurations.c.is_default == is_default)
+    key = (configurations.c.created, configurations.c.id)
+    cursor = starting_after or ending_before
+    if cursor is not None:
+        other = configurations.alias("cursor")
+        created = select(other.c.created).where(other.c.id == cursor).scalar_subquery()
+        if starting_after:
+            query = query.where(tuple_(*key) < tuple_(created, cursor))
+        else:
+            query = query.where(tuple_(*key) > tuple_(created, cursor))
+    if ending_before:
+        rows = await db.fetch_all(query.order_by(*key).limit(limit))
+        return rows[::-1]
+    return await db.fetch_all(query.order_by(*(c.desc() for c in key)).limit(limit))

@@ -9,6 +9,7 @@ One module per area; every table is importable from here.
 
 from __future__ import annotations
 
+from portal.tables.api import api_keys, idempotency_keys
 from portal.tables.base import metadata
 from portal.tables.catalog import prices, products
 from portal.tables.customers import customers, payment_methods, tax_ids
@@ -30,10 +31,12 @@ from portal.tables.processing import processor_charges, processor_setups, test_c
 from portal.tables.subscriptions import subscription_items, subscriptions
 
 __all__ = [
+    "api_keys",
     "coupons",
     "customers",
     "discounts",
     "events",
+    "idempotency_keys",
     "invoice_items",
     "invoice_lines",
     "invoice_numbering",

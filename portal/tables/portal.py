@@ -22,6 +22,7 @@ portal_configurations = Table(
     Column("secure_mode", Boolean, nullable=False, default=False),
     Column("secure_mode_secret", String(128)),
     Column("custom_domain", String(253), unique=True),
+    Column("name", String(256)),  # the merchant's own name for it (Stripe's `name`)
     Column("metadata", JSON, nullable=False, default=dict),
     livemode(),
     created(),

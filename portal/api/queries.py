@@ -1,0 +1,71 @@
+"""API SQL: keys and kept answers. Nothing here is a customer's: keys belong to the business."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from portal.db import Database, Row
+from portal.tables import api_keys, idempotency_keys
+
+
+async def insert_key(db: Database, **values: Any) -> None:
+    await db.execute(api_keys.insert().values(**values))
+
+
+async def key_by_hash(db: Database, secret_hash: str) -> Row | None:
+    return await db.fetch_one(select(api_keys).where(api_keys.c.secret_hash == secret_hash))
+
+
+async def keys(db: Database) -> list[Row]:
+    return await db.fetch_all(select(api_keys).order_by(api_keys.c.created, api_keys.c.id))
+
+
+async def revoke_key(db: Database, key_id: str, now: int) -> bool:
+    revoked = await db.fetch_val(
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(api_keys.c.id)
+    )
+    return revoked is not None
+
+
+async def kept_answer(db: Database, key_id: str, key: str) -> Row | None:
+    return await db.fetch_one(
+        select(idempotency_keys).where(
+            idempotency_keys.c.api_key_id == key_id, idempotency_keys.c.key == key
+        )
+    )
+
+
+async def claim_answer(db: Database, key_id: str, key: str, request_hash: str, now: int) -> bool:
+    """Reserve the key for this request; False if another request holds it already."""
+    inserted = await db.fetch_val(
+        db.insert_ignore(idempotency_keys)
+        .values(api_key_id=key_id, key=key, request_hash=request_hash, created=now)
+        .returning(idempotency_keys.c.key)
+    )
+    return inserted is not None
+
+
+async def keep_answer(db: Database, key_id: str, key: str, status: int, body: Any) -> None:
+    await db.execute(
+        update(idempotency_keys)
+        .where(idempotency_keys.c.api_key_id == key_id, idempotency_keys.c.key == key)
+        .values(status=status, body=body)
+    )
+
+
+async def release(db: Database, key_id: str, key: str) -> None:
+    """Forget a key whose request failed before it was answered (it may be sent again)."""
+    await db.execute(
+        delete(idempotency_keys).where(
+            idempotency_keys.c.api_key_id == key_id, idempotency_keys.c.key == key
+        )
+    )
+
+
+async def forget_answers(db: Database, before: int) -> None:
+    await db.execute(delete(idempotency_keys).where(idempotency_keys.c.created < before))

@@ -1,0 +1,18 @@
+"""The /v1 routes: Stripe's paths, each an `endpoint` (api/endpoint.py)."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from portal.api import configurations, sessions
+from portal.api.endpoint import endpoint
+
+CONFIGURATIONS = "/billing_portal/configurations"
+
+routes = [
+    Route("/billing_portal/sessions", endpoint(sessions.create), methods=["POST"]),
+    Route(CONFIGURATIONS, endpoint(configurations.create), methods=["POST"]),
+    Route(CONFIGURATIONS, endpoint(configurations.listing), methods=["GET"]),
+    Route(CONFIGURATIONS + "/{configuration}", endpoint(configurations.retrieve), methods=["GET"]),
+    Route(CONFIGURATIONS + "/{configuration}", endpoint(configurations.update), methods=["POST"]),
+]
