@@ -21,7 +21,7 @@ _NEAR = [
     for folder in (Path(__file__).resolve().parents[3], Path("/work"))
 ]
 SPEC = Path(os.environ.get("STRIPE_OPENAPI") or next((p for p in _NEAR if p.is_file()), _NEAR[0]))
-TYPES = {
+TYPES: dict[str, type | tuple[type, ...]] = {
     "boolean": bool,
     "string|null": (str, type(None)),
     "integer|null": (int, type(None)),
@@ -35,7 +35,8 @@ def spec() -> dict[str, Any]:
     if not SPEC.is_file():
         pytest.skip(f"Stripe's description is not at {SPEC}")
     current: dict[str, Any] = json.loads(SPEC.read_text())["current_2026-07-29.dahlia"]
-    return current["components"]
+    components: dict[str, Any] = current["components"]
+    return components
 
 
 def check_session(body: dict[str, Any]) -> list[str]:
