@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
 from portal import clock
+from portal.api import lists
 from portal.api.endpoint import Call
 from portal.api.errors import (
     InvalidRequest,
@@ -25,7 +26,7 @@ from portal.core.fields import HttpsUrl, Metadata
 from portal.db import Database, Row, new_id
 from portal.merchant import queries
 from portal.merchant.configuration import BrandingSettings, BusinessProfile, Features
-from portal.tables import coupons, prices
+from portal.tables import coupons, portal_configurations, prices
 
 # Lists Stripe replaces as a whole; an empty string makes them empty.
 LISTS = {
@@ -148,39 +149,27 @@ async def update(call: Call) -> dict[str, Any]:
     return body
 
 
-async def listing(call: Call) -> dict[str, Any]:
-    query = ListParams.model_validate(call.params)
-    if query.starting_after and query.ending_before:
-        raise InvalidRequest(
-            "Pass starting_after or ending_before, not both.", param="ending_before"
-        )
-    rows = await queries.page(
-        call.db,
-        call.livemode,
-        active=query.active,
-        is_default=query.is_default,
-        starting_after=query.starting_after,
-        ending_before=query.ending_before,
-        limit=query.limit + 1,
-    )
-    more = len(rows) > query.limit
-    rows = rows[1:] if more and query.ending_before else rows[: query.limit]
-    return {
-        "object": "list",
-        "data": [configuration_object(row, call.settings.base_url) for row in rows],
-        "has_more": more,
-        "url": "/v1/billing_portal/configurations",
-    }
-
-
-class ListParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ListParams(lists.ListParams):
     active: bool | None = None
     is_default: bool | None = None
-    limit: Annotated[int, Field(ge=1, le=100)] = 10
-    starting_after: str | None = None
-    ending_before: str | None = None
-    expand: list[str] = []
+
+
+async def listing(call: Call) -> dict[str, Any]:
+    params = ListParams.model_validate(call.params)
+    table = portal_configurations
+    conditions = [
+        column == value
+        for column, value in (
+            (table.c.active, params.active),
+            (table.c.is_default, params.is_default),
+        )
+        if value is not None
+    ]
+
+    async def shape(rows: list[Row]) -> list[dict[str, Any]]:
+        return [configuration_object(row, call.settings.base_url) for row in rows]
+
+    return await lists.page(call, params, table, conditions, shape)
 
 
 def _params(raw: dict[str, Any]) -> ConfigurationParams:

@@ -1,10 +1,12 @@
-"""API SQL: keys and kept answers. Nothing here is a customer's: keys belong to the business."""
+"""API SQL: keys, kept answers, and the lists the merchant reads. The API is the business's
+own: its reads span every customer of the key's mode, by design."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, Table, delete, select, tuple_, update
 
 from portal.db import Database, Row
 from portal.tables import api_keys, idempotency_keys
@@ -69,3 +71,39 @@ async def release(db: Database, key_id: str, key: str) -> None:
 
 async def forget_answers(db: Database, before: int) -> None:
     await db.execute(delete(idempotency_keys).where(idempotency_keys.c.created < before))
+
+
+# -- Lists, newest first, by cursor (the merchant's view: every customer of one mode) ------
+
+
+async def listing(
+    db: Database,
+    table: Table,
+    conditions: Sequence[ColumnElement[bool]],
+    *,
+    starting_after: str | None,
+    ending_before: str | None,
+    limit: int,
+) -> list[Row]:
+    """Up to `limit` rows of `table` matching `conditions`, newest first (created, then id),
+    after or before a cursor row; an unknown cursor matches nothing."""
+    key = (table.c.created, table.c.id)
+    query = select(table).where(*conditions)
+    cursor = starting_after or ending_before
+    if cursor is not None:
+        other = table.alias("cursor")
+        created = select(other.c.created).where(other.c.id == cursor).scalar_subquery()
+        if starting_after:
+            query = query.where(tuple_(*key) < tuple_(created, cursor))
+        else:
+            query = query.where(tuple_(*key) > tuple_(created, cursor))
+    if ending_before:
+        return (await db.fetch_all(query.order_by(*key).limit(limit)))[::-1]
+    return await db.fetch_all(query.order_by(*(c.desc() for c in key)).limit(limit))
+
+
+async def rows_of(db: Database, table: Table, column: str, ids: Sequence[str]) -> list[Row]:
+    """The rows of `table` whose `column` is one of `ids` (the children of a page's rows)."""
+    if not ids:
+        return []
+    return await db.fetch_all(select(table).where(table.c[column].in_(ids)))

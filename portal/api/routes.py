@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from portal.api import configurations, sessions
+from portal.api import configurations, reads, sessions
 from portal.api.endpoint import endpoint
 
 CONFIGURATIONS = "/billing_portal/configurations"
@@ -15,4 +15,8 @@ routes = [
     Route(CONFIGURATIONS, endpoint(configurations.listing), methods=["GET"]),
     Route(CONFIGURATIONS + "/{configuration}", endpoint(configurations.retrieve), methods=["GET"]),
     Route(CONFIGURATIONS + "/{configuration}", endpoint(configurations.update), methods=["POST"]),
+    Route("/customers/{customer}", endpoint(reads.customer), methods=["GET"]),
+    Route("/subscriptions", endpoint(reads.subscription_list), methods=["GET"]),
+    Route("/invoices", endpoint(reads.invoice_list), methods=["GET"]),
+    Route("/events", endpoint(reads.event_list), methods=["GET"]),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, update
 
 from portal.db import Database, Row
 from portal.merchant.configuration import Configuration
@@ -79,34 +79,3 @@ async def change(db: Database, configuration_id: str, values: dict[str, Any]) ->
     await db.execute(
         update(configurations).where(configurations.c.id == configuration_id).values(**values)
     )
-
-
-async def page(
-    db: Database,
-    livemode: bool,
-    *,
-    active: bool | None,
-    is_default: bool | None,
-    starting_after: str | None,
-    ending_before: str | None,
-    limit: int,
-) -> list[Row]:
-    """Up to `limit` rows, newest first, after or before a cursor (Stripe's list order)."""
-    query = select(configurations).where(configurations.c.livemode == livemode)
-    if active is not None:
-        query = query.where(configurations.c.active == active)
-    if is_default is not None:
-        query = query.where(configurations.c.is_default == is_default)
-    key = (configurations.c.created, configurations.c.id)
-    cursor = starting_after or ending_before
-    if cursor is not None:
-        other = configurations.alias("cursor")
-        created = select(other.c.created).where(other.c.id == cursor).scalar_subquery()
-        if starting_after:
-            query = query.where(tuple_(*key) < tuple_(created, cursor))
-        else:
-            query = query.where(tuple_(*key) > tuple_(created, cursor))
-    if ending_before:
-        rows = await db.fetch_all(query.order_by(*key).limit(limit))
-        return rows[::-1]
-    return await db.fetch_all(query.order_by(*(c.desc() for c in key)).limit(limit))
