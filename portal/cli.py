@@ -23,6 +23,7 @@ from portal.loader import LoadError, load, parse, read
 from portal.merchant import queries as configurations
 from portal.payments.processor import warn_if_test_mode
 from portal.settings import ConfigurationError, Settings
+from portal.webhooks import queries as webhook_queries
 
 DEMO_FILE = Path(__file__).resolve().parent / "demo" / "demo.json"
 DEMO_ANCHOR = 1793491200  # 2026-11-01T00:00:00Z: the day the demo's dates are written for
@@ -251,6 +252,39 @@ def cmd_api_key_revoke(settings: Settings, args: argparse.Namespace) -> None:
     print(f"Revoked {args.key_id}.")
 
 
+WHEN = "%Y-%m-%d %H:%M:%S UTC"
+
+
+def cmd_webhooks_list(settings: Settings, args: argparse.Namespace) -> None:
+    """The latest deliveries, newest first: where, what, how it went, each attempt."""
+
+    async def run(db: Database) -> list[tuple[Any, list[Any]]]:
+        found = await webhook_queries.recent_deliveries(db, args.limit)
+        return [(d, await webhook_queries.attempts_of(db, d["id"])) for d in found]
+
+    for delivery, attempts in asyncio.run(_with_db(settings, run)):
+        if delivery["delivered_at"]:
+            state = "delivered"
+        elif delivery["gave_up_at"]:
+            state = "gave up"
+        else:
+            state = f"next attempt at {clock.to_datetime(delivery['next_attempt_at']):{WHEN}}"
+        print(f"{delivery['id']}  {delivery['type']}  {delivery['url']}  {state}")
+        for attempt in attempts:
+            answer = attempt["response_status"] or attempt["error"]
+            when = clock.to_datetime(attempt["attempted_at"])
+            print(f"    {when:{WHEN}}  {answer}  {attempt['duration_ms']} ms")
+
+
+def cmd_webhooks_retry(settings: Settings, args: argparse.Namespace) -> None:
+    async def run(db: Database) -> bool:
+        return await webhook_queries.retry(db, args.delivery_id, clock.timestamp())
+
+    if not asyncio.run(_with_db(settings, run)):
+        raise ConfigurationError(f"No webhook delivery {args.delivery_id}.")
+    print(f"{args.delivery_id} will be sent again by the next worker round.")
+
+
 def cmd_secure_mode_secret(settings: Settings, args: argparse.Namespace) -> None:
     async def run(db: Database) -> str | None:
         return await configurations.secure_mode_secret(
@@ -305,6 +339,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--locale", help="the portal's language (en, fr, …, or auto)")
     p.add_argument("--configuration", help="portal configuration id (default: the default one)")
     p.set_defaults(run=cmd_session_create)
+    p = sub.add_parser("webhooks", help="deliveries of events to webhook endpoints")
+    webhooks = p.add_subparsers(dest="webhooks_command", required=True)
+    p = webhooks.add_parser("list", help="the latest deliveries and their attempts")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(run=cmd_webhooks_list)
+    p = webhooks.add_parser("retry", help="send a delivery again at the next worker round")
+    p.add_argument("delivery_id")
+    p.set_defaults(run=cmd_webhooks_retry)
     p = sub.add_parser("api-key", help="secret keys for the /v1 API")
     api_key = p.add_subparsers(dest="api_key_command", required=True)
     p = api_key.add_parser("create", help="print a new secret key (shown once)")

@@ -44,6 +44,9 @@ class Settings:
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
     """Where the Stripe API is (Stripe's own by default; the tests' local server)."""
+    webhooks_to_private_addresses: bool = False
+    """Deliver webhooks to loopback and private addresses (a development receiver); off,
+    an endpoint there is refused, so the API cannot be used to reach the internal network."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -89,6 +92,7 @@ class Settings:
             stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
             stripe_api_base=env.get("STRIPE_API_BASE") or None,
+            webhooks_to_private_addresses=_flag(env.get("WEBHOOKS_TO_PRIVATE_ADDRESSES")),
         )
 
     def serving_on(self, port: int) -> Settings:

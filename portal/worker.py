@@ -1,4 +1,4 @@
-"""`portal worker`: the billing clock and the mail outbox, in rounds."""
+"""`portal worker`: the billing clock, the mail outbox and webhooks, in rounds."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from portal.db import Database
 from portal.payments import processor
 from portal.payments.processor import processor_for
 from portal.settings import Settings
+from portal.webhooks import delivery as webhooks
 
 log = logging.getLogger("portal.worker")
 
@@ -25,6 +26,7 @@ async def one_round(db: Database, settings: Settings) -> None:
         mailer=collection.Mailer(settings.base_url, settings.test_mode),
     )
     await mail.send_due(db, settings)
+    await webhooks.send_due(db, settings)
 
 
 async def run(

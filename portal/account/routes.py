@@ -1,4 +1,4 @@
-"""The signed-in customer's home page."""
+"""The signed-in customer's home page, and the confirmation that ends a task."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal import flows
 from portal.account import service
 from portal.auth.guard import customer_page
 from portal.auth.sessions import SignedIn
@@ -25,6 +26,13 @@ async def home(request: Request, session: SignedIn) -> Response:
     )
 
 
+@customer_page
+async def done(request: Request, session: SignedIn) -> Response:
+    """The merchant's confirmation at the end of a task it opened the portal on."""
+    return flows.done_page(request, session)
+
+
 routes = [
     Route("/", home, methods=["GET"], name="account:home"),
+    Route("/done", done, methods=["GET"], name="account:done"),
 ]

@@ -22,8 +22,7 @@ from portal.tables import (
     subscriptions,
     tax_ids,
 )
-
-API_VERSION = "2026-07-29.dahlia"  # the version whose shapes these follow
+from portal.webhooks.delivery import event_object
 
 
 async def customer(call: Call) -> dict[str, Any]:
@@ -278,20 +277,3 @@ async def event_list(call: Call) -> dict[str, Any]:
         return [event_object(r) for r in rows]
 
     return await lists.page(call, params, events, conditions, shape)
-
-
-def event_object(row: Row) -> dict[str, Any]:
-    data: dict[str, Any] = {"object": row["data"]}
-    if row["previous_attributes"] is not None:
-        data["previous_attributes"] = row["previous_attributes"]
-    return {
-        "id": row["id"],
-        "object": "event",
-        "api_version": API_VERSION,
-        "created": row["created"],
-        "data": data,
-        "livemode": bool(row["livemode"]),
-        "pending_webhooks": 0,
-        "request": {"id": None, "idempotency_key": None},
-        "type": row["type"],
-    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from portal.api import configurations, reads, sessions
+from portal.api import configurations, reads, sessions, webhook_endpoints
 from portal.api.endpoint import endpoint
 
 CONFIGURATIONS = "/billing_portal/configurations"
@@ -19,4 +19,9 @@ routes = [
     Route("/subscriptions", endpoint(reads.subscription_list), methods=["GET"]),
     Route("/invoices", endpoint(reads.invoice_list), methods=["GET"]),
     Route("/events", endpoint(reads.event_list), methods=["GET"]),
+    Route("/webhook_endpoints", endpoint(webhook_endpoints.create), methods=["POST"]),
+    Route("/webhook_endpoints", endpoint(webhook_endpoints.listing), methods=["GET"]),
+    Route("/webhook_endpoints/{endpoint}", endpoint(webhook_endpoints.retrieve), methods=["GET"]),
+    Route("/webhook_endpoints/{endpoint}", endpoint(webhook_endpoints.update), methods=["POST"]),
+    Route("/webhook_endpoints/{endpoint}", endpoint(webhook_endpoints.delete), methods=["DELETE"]),
 ]

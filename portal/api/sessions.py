@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from portal import i18n
+from portal.api import flows
 from portal.api.endpoint import Call
 from portal.api.errors import InvalidRequest
 from portal.auth import sessions
@@ -39,11 +41,6 @@ async def create(call: Call) -> dict[str, Any]:
             "on_behalf_of is not supported: the portal serves one business.",
             param="on_behalf_of",
         )
-    if params.flow_data is not None:
-        raise InvalidRequest(
-            "flow_data is not supported yet: sessions open on the portal's home page.",
-            param="flow_data",
-        )
     locale = params.locale
     try:
         async with call.db.transaction():
@@ -56,6 +53,11 @@ async def create(call: Call) -> dict[str, Any]:
                 # A language the portal does not speak: the customer's own, or their browser's.
                 locale=locale if locale is None or i18n.match(locale) else "auto",
                 livemode=call.livemode,
+                flow=None
+                if params.flow_data is None
+                else functools.partial(
+                    flows.check, call.db, customer_id=params.customer, raw=params.flow_data
+                ),
             )
             body = session_object(new, call.livemode, locale)
             await events.record(call.db, "billing_portal.session.created", body)
@@ -75,7 +77,7 @@ def session_object(new: sessions.NewSession, livemode: bool, locale: str | None)
         "created": new.created,
         "customer": new.customer_id,
         "customer_account": None,
-        "flow": None,
+        "flow": flows.flow_object(new.flow),
         "livemode": livemode,
         "locale": locale,
         "on_behalf_of": None,

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal import i18n, notices
+from portal import flows, i18n, notices
 from portal.auth import codes, emails, secure_mode, sessions
 from portal.errors import (
     CodeNotAccepted,
@@ -121,9 +121,9 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _signed_in(request: Request, token: str) -> RedirectResponse:
+def _signed_in(request: Request, token: str, to: str | None = None) -> RedirectResponse:
     settings = _settings(request)
-    response = RedirectResponse(path_for(request, "account:home"), status_code=303)
+    response = RedirectResponse(to or path_for(request, "account:home"), status_code=303)
     response.set_cookie(
         cookie_name(sessions.COOKIE, https=settings.https),
         token,
@@ -345,7 +345,7 @@ async def open_session(request: Request) -> Response:
     session, token = await sessions.open_url(
         request.app.state.db, _settings(request), request.path_params["token"]
     )
-    response = _signed_in(request, token)
+    response = _signed_in(request, token, flows.landing(request, session["flow"]))
     if session["locale"] and i18n.match(session["locale"]):
         response.set_cookie(
             i18n.COOKIE,

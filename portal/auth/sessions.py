@@ -5,7 +5,9 @@ a session ends after an hour without activity and after two hours in any case.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 from portal import clock, i18n
 from portal.auth import queries
@@ -34,18 +36,30 @@ class SignedIn:
     return_url: str | None
     preferred_locale: str | None  # the customer's own language
     by_email: bool  # signed in with a code sent by email (not opened from the merchant's API)
+    flow: dict[str, Any] | None  # the task the merchant opened the session on (portal/flows.py)
 
     @classmethod
     def of(cls, row: Row) -> SignedIn:
         """From `queries.session_by_token`'s row (the session, its configuration, its
         customer's language)."""
+        configuration = Configuration.of(queries.configuration_of(row))
+        flow = row["flow"]
+        coupon = flow.get("retention_coupon") if flow else None
+        if coupon:  # the flow's retention offer replaces the configuration's
+            features = configuration.features
+            cancel = features.subscription_cancel.model_copy(update={"retention_coupon": coupon})
+            configuration = replace(
+                configuration,
+                features=features.model_copy(update={"subscription_cancel": cancel}),
+            )
         return cls(
             row["id"],
             row["customer_id"],
-            Configuration.of(queries.configuration_of(row)),
+            configuration,
             row["return_url"],
             row["preferred_locale"],
             row["origin"] == "login_link",
+            flow,
         )
 
 
@@ -91,6 +105,7 @@ class NewSession:
     configuration_id: str
     return_url: str | None
     locale: str | None  # ours (`zh_Hans`), None for the customer's own
+    flow: dict[str, Any] | None  # the task it opens on (api/flows.py)
     created: int
 
 
@@ -124,9 +139,11 @@ async def issue(
     return_url: str | None = None,
     locale: str | None = None,
     livemode: bool | None = None,
+    flow: Callable[[Configuration], Awaitable[dict[str, Any]]] | None = None,
 ) -> NewSession:
     """A merchant-created session (the command line's and the API's). With `livemode`, the
-    customer and the configuration must be of that mode (an API key sees only its own)."""
+    customer and the configuration must be of that mode (an API key sees only its own);
+    `flow` checks the task the session opens on against its configuration, and gives it."""
     if not await queries.customer_exists(db, customer_id, livemode):
         raise SessionRequestError(f"No such customer: '{customer_id}'", "customer")
     configuration = await (
@@ -152,6 +169,7 @@ async def issue(
             f"Unsupported locale: {locale}; use one of " + ", ".join(i18n.LOCALES) + " or auto",
             "locale",
         )
+    task = await flow(configuration) if flow is not None else None
     token = new_token()
     new = NewSession(
         id=new_id("bps"),
@@ -160,6 +178,7 @@ async def issue(
         configuration_id=configuration.id,
         return_url=return_url or configuration.default_return_url,
         locale=None if locale in (None, "auto") else i18n.match(locale),
+        flow=task,
         created=clock.timestamp(),
     )
     await queries.insert_session(
@@ -171,7 +190,7 @@ async def issue(
         origin="api",
         return_url=new.return_url,
         locale=new.locale,
-        flow=None,
+        flow=new.flow,
         opened_at=None,
         last_seen=None,
         created=new.created,

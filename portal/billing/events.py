@@ -1,4 +1,5 @@
-"""Events: written in the transaction of the change they describe, ready for webhooks."""
+"""Events: written in the transaction of the change they describe, with their deliveries to
+the merchant's webhook endpoints."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from portal import clock
 from portal.billing import queries
 from portal.db import Database, new_id
+from portal.webhooks import endpoints as webhooks
 
 
 async def record(
@@ -15,12 +17,13 @@ async def record(
     data: dict[str, Any],
     previous_attributes: dict[str, Any] | None = None,
 ) -> None:
-    await queries.insert_event(
-        db,
-        id=new_id("evt"),
-        type=type_,
-        data=data,
-        previous_attributes=previous_attributes,
-        livemode=False,
-        created=clock.timestamp(),
-    )
+    event = {
+        "id": new_id("evt"),
+        "type": type_,
+        "data": data,
+        "previous_attributes": previous_attributes,
+        "livemode": False,
+        "created": clock.timestamp(),
+    }
+    await queries.insert_event(db, **event)
+    await webhooks.fan_out(db, event)  # a delivery for each endpoint that wants it

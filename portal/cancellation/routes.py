@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal import i18n, notices
+from portal import flows, i18n, notices
 from portal.auth.guard import customer_page
 from portal.auth.sessions import SignedIn
 from portal.cancellation import errors, pause, service
@@ -20,6 +20,8 @@ from portal.errors import PortalError
 from portal.notices import Notice
 from portal.templating import path_for, render
 from portal.web.forms import integer, text
+
+CANCEL_FLOW = ("subscription_cancel",)  # the deep-link flow these steps end
 
 
 class Step(StrEnum):
@@ -103,7 +105,7 @@ async def confirm_cancel(request: Request, session: SignedIn) -> Response:
         current = await service.load(db, session.configuration, *_ids(request, session))
         return _cancel_page(request, session, current, Step.REASON, answers, error)
     notice = Notice.CANCELED if cancellation.when == service.When.NOW else Notice.CANCEL_SCHEDULED
-    return notices.redirect(request, path_for(request, "account:home"), notice)
+    return flows.finish(request, session, CANCEL_FLOW, notice, path_for(request, "account:home"))
 
 
 @customer_page
@@ -115,7 +117,8 @@ async def accept_offer(request: Request, session: SignedIn) -> Response:
         *_ids(request, session),
         integer(form, "version"),
     )
-    return notices.redirect(request, path_for(request, "account:home"), Notice.OFFER_ACCEPTED)
+    home = path_for(request, "account:home")
+    return flows.finish(request, session, CANCEL_FLOW, Notice.OFFER_ACCEPTED, home)
 
 
 @customer_page

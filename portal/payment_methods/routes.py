@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
-from portal import notices
+from portal import flows, notices
 from portal.auth.guard import customer_page
 from portal.auth.sessions import SignedIn
 from portal.notices import Notice
@@ -57,9 +57,10 @@ async def added(request: Request, session: SignedIn) -> Response:
         return notices.redirect(
             request, f"{pay}?method={adding.method_id}", Notice.CARD_ADDED_PAY_NOW
         )
-    return notices.redirect(
-        request, path_for(request, "payment_methods:list"), ADDED_NOTICES[adding.outcome]
-    )
+    wallet = path_for(request, "payment_methods:list")
+    if adding.outcome != service.Added.ADDED:
+        return notices.redirect(request, wallet, ADDED_NOTICES[adding.outcome])
+    return flows.finish(request, session, ("payment_method_update",), Notice.CARD_ADDED, wallet)
 
 
 @customer_page

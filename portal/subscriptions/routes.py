@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal import notices
+from portal import flows, notices
 from portal.auth.guard import customer_page
 from portal.auth.sessions import SignedIn
 from portal.errors import PortalError
@@ -74,6 +74,9 @@ def _picker(request: Request, offer: service.Offer) -> dict[str, object]:
     }
 
 
+UPDATE_FLOWS = ("subscription_update", "subscription_update_confirm")  # what confirming ends
+
+
 @customer_page
 async def update_page(request: Request, session: SignedIn) -> Response:
     offer = await _offer(request, session)
@@ -120,10 +123,10 @@ async def confirm_update(request: Request, session: SignedIn) -> Response:
     if plan.change is None:
         return RedirectResponse(home, status_code=303)  # the same plan: nothing to confirm
     if plan.mode == Mode.SCHEDULED:
-        return notices.redirect(request, home, Notice.CHANGE_SCHEDULED)
-    return notices.redirect(
-        request, home, Notice.PLAN_CHANGED_AND_PAID if plan.due_now else Notice.PLAN_CHANGED
-    )
+        notice = Notice.CHANGE_SCHEDULED
+    else:
+        notice = Notice.PLAN_CHANGED_AND_PAID if plan.due_now else Notice.PLAN_CHANGED
+    return flows.finish(request, session, UPDATE_FLOWS, notice, home)
 
 
 @customer_page

@@ -18,6 +18,7 @@ from portal.tables.invoices import invoice_items, invoice_lines, invoice_numberi
 from portal.tables.outbound import (
     events,
     outbox_emails,
+    webhook_attempts,
     webhook_deliveries,
     webhook_endpoints,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "tax_ids",
     "test_clock",
     "throttles",
+    "webhook_attempts",
     "webhook_deliveries",
     "webhook_endpoints",
 ]

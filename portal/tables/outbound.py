@@ -63,9 +63,13 @@ webhook_endpoints = Table(
     metadata,
     id_column(),
     Column("url", String(2048), nullable=False),
-    Column("enabled_events", JSON, nullable=False),
+    Column("enabled_events", JSON, nullable=False),  # event types, or ["*"]
+    # A random nonce: the signing secret is derived from it with the server's secret key
+    # (webhooks/endpoints.py), so the database alone does not hold it.
     Column("secret", String(128), nullable=False),
-    Column("status", String(16), nullable=False, default="enabled"),
+    Column("status", String(16), nullable=False, default="enabled"),  # enabled | disabled
+    Column("description", String(5000)),
+    Column("metadata", JSON, nullable=False, default=dict),
     livemode(),
     created(),
 )
@@ -86,4 +90,17 @@ webhook_deliveries = Table(
     Column("gave_up_at", BigInteger),
     created(),
     UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
+    Index("ix_webhook_deliveries_pending", "delivered_at", "next_attempt_at"),
+)
+
+# Every attempt to deliver an event to an endpoint, as the receiver answered it.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    id_column(),
+    ref("delivery_id", "webhook_deliveries.id", cascade=True),
+    Column("attempted_at", BigInteger, nullable=False),
+    Column("response_status", Integer),  # NULL: no answer (timeout, refused, …)
+    Column("error", Text),
+    Column("duration_ms", Integer, nullable=False),
 )
