@@ -140,3 +140,21 @@ async def test_too_many_requests_are_refused_with_429(
         await stripe_client.v1.billing_portal.sessions.create_async(
             {"customer": data["customer"]["id"]}
         )
+
+
+async def test_http_basic_with_the_key_as_user_name(
+    shop: Shop, make_stripe: MakeClient, client: httpx.AsyncClient
+) -> None:
+    data = await shop.customer()
+    _, secret = await make_stripe()
+    client.cookies.clear()
+    response = await client.post(
+        "/v1/billing_portal/sessions",
+        data={"customer": data["customer"]["id"]},
+        auth=(secret, ""),
+    )
+    assert response.status_code == 200 and response.json()["object"] == "billing_portal.session"
+    assert response.headers["cache-control"] == "no-store"
+    wrong = await client.post("/v1/billing_portal/sessions", auth=("sk_test_nope", ""))
+    assert wrong.status_code == 401 and "sk_test_" in wrong.json()["error"]["message"]
+    assert "nope" not in wrong.json()["error"]["message"][8:16]  # the key is not echoed whole
