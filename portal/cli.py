@@ -215,14 +215,16 @@ def cmd_session_create(settings: Settings, args: argparse.Namespace) -> None:
             # As the server does: after `portal clock advance` a session made now is not born
             # expired.
             await test_clock.sync(db)
-        return await sessions.create(
-            db,
-            settings,
-            customer_id=args.customer_id,
-            configuration_id=args.configuration,
-            return_url=args.return_url,
-            locale=args.locale,
-        )
+        return (
+            await sessions.issue(
+                db,
+                settings,
+                customer_id=args.customer_id,
+                configuration_id=args.configuration,
+                return_url=args.return_url,
+                locale=args.locale,
+            )
+        ).url
 
     print(asyncio.run(_with_db(settings, run)))
 

@@ -123,7 +123,7 @@ async def _signed_in(
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         db = app.state.db
-        url = await sessions.create(db, settings, customer_id=customer_id)
+        url = (await sessions.issue(db, settings, customer_id=customer_id)).url
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as client:
             await client.get(url.removeprefix(settings.base_url))

@@ -129,11 +129,13 @@ class Shop:
 
     async def sign_in_again(self, data: dict[str, Any]) -> None:
         """A new session for the customer (after the clock moved past the last one)."""
-        url = await sessions.create(
-            self.db,
-            self.settings,
-            customer_id=data["customer"]["id"],
-            configuration_id=data["configuration"]["id"],
-        )
+        url = (
+            await sessions.issue(
+                self.db,
+                self.settings,
+                customer_id=data["customer"]["id"],
+                configuration_id=data["configuration"]["id"],
+            )
+        ).url
         self.client.cookies.clear()
         assert (await self.client.get(url.removeprefix(self.settings.base_url))).status_code == 303

@@ -345,7 +345,7 @@ class TestWording:
         from portal.auth import sessions
 
         data = await factories.customer_with_plan(db)
-        url = await sessions.create(db, settings, customer_id=data["customer"]["id"])
+        url = (await sessions.issue(db, settings, customer_id=data["customer"]["id"])).url
         await client.get(url.removeprefix(settings.base_url))
         assert (await client.get("/p/")).status_code == 200
         from portal import clock

@@ -109,27 +109,6 @@ class NewSession:
     created: int
 
 
-async def create(
-    db: Database,
-    settings: Settings,
-    *,
-    customer_id: str,
-    configuration_id: str | None = None,
-    return_url: str | None = None,
-    locale: str | None = None,
-) -> str:
-    """A merchant-created session's one-time URL (the command line's)."""
-    new = await issue(
-        db,
-        settings,
-        customer_id=customer_id,
-        configuration_id=configuration_id,
-        return_url=return_url,
-        locale=locale,
-    )
-    return new.url
-
-
 async def issue(
     db: Database,
     settings: Settings,

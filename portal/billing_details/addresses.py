@@ -146,6 +146,19 @@ def _choices(country: str, locale: str) -> list[tuple[str, str]]:
     return choices
 
 
+def choice_for(country: str | None, state: str | None) -> str:
+    """The subdivision list's value for a stored state written another way ("Osaka" for
+    大阪府, "california" for CA, "Shanghai" for 上海市), else the state as it is."""
+    if not state or not country or not _has_rules(country):
+        return state or ""
+    wanted = state.strip().casefold()
+    for value, label in _rules(country).country_area_choices:
+        names = (value.casefold(), label.casefold())
+        if wanted in names or any(name.startswith(wanted + " ") for name in names):
+            return str(value)
+    return state
+
+
 def _format(country: str, locale: str) -> str:
     rules = _rules(country)
     return str(rules.address_format if _local(country, locale) else rules.address_latin_format)

@@ -79,6 +79,9 @@ class Details:
         ):
             for name in ("country", *addresses.FIELDS):
                 values[f"{prefix}_{name}"] = address.get(name) or ""
+            values[f"{prefix}_state"] = addresses.choice_for(
+                address.get("country"), address.get("state")
+            )
         return values
 
 

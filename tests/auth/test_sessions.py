@@ -33,7 +33,7 @@ async def shop(db: Database) -> dict[str, Any]:
 async def session_url(
     db: Database, settings: Settings, shop: dict[str, Any], **options: Any
 ) -> str:
-    url = await sessions.create(db, settings, customer_id=shop["customer"]["id"], **options)
+    url = (await sessions.issue(db, settings, customer_id=shop["customer"]["id"], **options)).url
     return url.removeprefix(settings.base_url)
 
 

@@ -176,3 +176,18 @@ def test_names_in_the_readers_language() -> None:
         {"line1": "2-4-9 Umeda", "state": "大阪府", "postal_code": "530-0001", "country": "JP"},
         "fr",
     ) == ["2-4-9 Umeda, 大阪府", "530-0001", "Japon"]
+
+
+@pytest.mark.parametrize(
+    ("country", "stored", "value"),
+    [
+        ("JP", "Osaka", "大阪府"),
+        ("CN", "Shanghai", "上海市"),
+        ("US", "california", "CA"),
+        ("IT", "MI", "MI"),
+    ],
+)
+def test_a_state_stored_another_way_is_found_in_the_list(
+    country: str, stored: str, value: str
+) -> None:
+    assert addresses.choice_for(country, stored) == value

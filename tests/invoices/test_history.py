@@ -93,7 +93,7 @@ async def test_the_demos_oldest_customer_reaches_all_24_invoices_by_cursor(
         reverse=True,
     )
     assert len(expected) == 24
-    url = await sessions.create(db, settings, customer_id=emily, configuration_id="bpc_demo")
+    url = (await sessions.issue(db, settings, customer_id=emily, configuration_id="bpc_demo")).url
     await client.get(url.removeprefix(settings.base_url))
     seen: list[str] = []
     page = await client.get(LIST)
