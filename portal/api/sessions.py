@@ -60,13 +60,19 @@ async def create(call: Call) -> dict[str, Any]:
                 ),
             )
             body = session_object(new, call.livemode, locale)
-            await events.record(call.db, "billing_portal.session.created", body)
+            # The event leaves out the URL: it signs in whoever holds it, and events are kept.
+            await events.record(call.db, "billing_portal.session.created", {**body, "url": None})
     except sessions.SessionRequestError as error:
-        # Stripe answers 400 for an object named in a parameter that does not exist.
-        codes = {"customer": "resource_missing", "configuration": "resource_missing"}
-        codes["return_url"] = "url_invalid"
-        raise InvalidRequest(str(error), param=error.param, code=codes.get(error.param)) from None
+        raise InvalidRequest(str(error), param=error.param, code=CODES.get(error.param)) from None
     return body
+
+
+# Stripe answers 400 for an object named in a parameter that does not exist.
+CODES = {
+    "customer": "resource_missing",
+    "configuration": "resource_missing",
+    "return_url": "url_invalid",
+}
 
 
 def session_object(new: sessions.NewSession, livemode: bool, locale: str | None) -> dict[str, Any]:
