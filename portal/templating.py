@@ -22,6 +22,7 @@ from starlette.templating import Jinja2Templates
 from portal import ROOT, assets, i18n, notices
 from portal.auth.sessions import SignedIn
 from portal.billing_details import addresses, phones, tax_ids
+from portal.core.text import N_
 from portal.htmx import HtmxDetails
 from portal.merchant.branding import Branding
 from portal.merchant.configuration import Configuration
@@ -51,6 +52,7 @@ def _environment(locale: str | None = None) -> jinja2.Environment:
         newstyle=True,
     )
     env.filters.update(i18n.FILTERS)
+    env.filters["invoice_status"] = invoice_status
     env.filters["tax_id_type"] = tax_ids.type_name
     env.filters["address_lines"] = lambda address: addresses.lines(address, i18n.get_locale())
     env.filters["phone"] = phones.display
@@ -134,6 +136,28 @@ class PreTranslated(Extension):
             )
         else:  # an expression (`_("a" ~ b)`): as it was
             yield from (name, lparen, message)
+
+
+INVOICE_STATUSES = {
+    "paid": N_("Paid"),
+    "open": N_("Due"),
+    "void": N_("Void"),
+    "draft": N_("Draft"),
+    "uncollectible": N_("Uncollectible"),
+}
+
+
+def invoice_status(status: str) -> Markup:
+    """An invoice's status as a badge in the reader's language (a filter: every row of an
+    invoice list shows one, and a macro call per row costs more than the rest of the row)."""
+    return _invoice_status(status, i18n.get_locale())
+
+
+@lru_cache(maxsize=64)
+def _invoice_status(status: str, locale: str) -> Markup:
+    label = INVOICE_STATUSES.get(status)
+    text = i18n.translations(locale).gettext(label) if label else status
+    return Markup('<span class="badge badge-invoice-{}">{}</span>').format(status, text)
 
 
 @jinja2.pass_eval_context
