@@ -171,6 +171,9 @@ def _targets(settings: Settings, folder: str, bare_url: str, quiet_url: str) -> 
     _, heavy_list_sql, _ = asyncio.run(_signed_in(settings, "cus_b0", "/p/invoices/"))
     deep = f"/p/invoices/?starting_after={asyncio.run(_deep_cursor(settings, 'cus_b0', 8000))}"
     _, deep_list_sql, _ = asyncio.run(_signed_in(settings, "cus_b0", deep))
+    # The last page holds the history's last 10 invoices: as many rows as the typical page.
+    last = f"/p/invoices/?starting_after={asyncio.run(_deep_cursor(settings, 'cus_b0', 9999))}"
+    _, last_list_sql, _ = asyncio.run(_signed_in(settings, "cus_b0", last))
     Path(folder, "page.html").write_text(page.replace("{", "{{ '{' }}"))
     Path(folder, "bare.py").write_text(BARE_APP.format(folder=folder))
     stylesheet = LexborHTMLParser(page).css_first("link[rel=stylesheet]")
@@ -199,6 +202,12 @@ def _targets(settings: Settings, folder: str, bare_url: str, quiet_url: str) -> 
             f"{settings.base_url}{deep}",
             [f"Cookie: {heavy}"],
             deep_list_sql,
+        ),
+        Target(
+            "invoice list, 10,000 invoices, last (10 rows)",
+            f"{settings.base_url}{last}",
+            [f"Cookie: {heavy}"],
+            last_list_sql,
         ),
         Target(f"static {css}", f"{settings.base_url}{css}", [], 0),
     ]
@@ -282,11 +291,12 @@ def _report(targets: list[Target], rounds: dict[str, list[Result]]) -> None:
             f"{result.rps / quiet:8.2f}"
         )
     overview = [_median(rounds[target.name]).rps for target in targets[2:4]]
-    listed = [_median(rounds[target.name]).rps for target in targets[4:7]]
+    listed = [_median(rounds[target.name]).rps for target in targets[4:8]]
     spread = ", ".join(f"{result.rps:.0f}" for result in rounds[targets[2].name])
     print(
         f"10,000 invoices / 10: overview {overview[1] / overview[0]:.2f}, invoice list "
-        f"{listed[1] / listed[0]:.2f} (page 401 / page 1: {listed[2] / listed[1]:.2f}); median of "
+        f"{listed[1] / listed[0]:.2f} (page 401 / page 1: {listed[2] / listed[1]:.2f}; last page "
+        f"of 10 rows / 10 invoices: {listed[3] / listed[0]:.2f}); median of "
         f"{len(rounds[targets[0].name])} rounds (overview rounds: {spread} req/s); load "
         f"average {os.getloadavg()[0]:.2f}"
     )

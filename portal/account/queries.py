@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, and_, bindparam, select
+from sqlalchemy import BigInteger, Integer, and_, bindparam, select
 
 from portal.billing.queries import DISCOUNT_COLUMNS, PRICE_COLUMNS, discount_in_force
 from portal.core.statuses import ENDED, InvoiceStatus
 from portal.db import Database, Row, Statement, prefixed
+from portal.invoices.queries import NO_BOUND
 from portal.tables import (
     coupons,
     customers,
@@ -141,7 +142,9 @@ def scheduled_of(row: Row) -> Row | None:
 _LATEST_INVOICES = Statement(
     select(invoices)
     .where(
-        invoices.c.customer_id == bindparam("customer_id"), invoices.c.status != InvoiceStatus.DRAFT
+        invoices.c.customer_id == bindparam("customer_id"),
+        invoices.c.status != InvoiceStatus.DRAFT,
+        invoices.c.created <= bindparam("until", type_=BigInteger),  # see invoices/queries.py
     )
     .order_by(invoices.c.created.desc(), invoices.c.id.desc())
     .limit(bindparam("limit", type_=Integer))
@@ -150,4 +153,6 @@ _LATEST_INVOICES = Statement(
 
 async def latest_invoices(db: Database, customer_id: str, limit: int) -> list[Row]:
     """Newest first; uses the (customer_id, created, id) index whatever the history's length."""
-    return await db.fetch_all(_LATEST_INVOICES, {"customer_id": customer_id, "limit": limit})
+    return await db.fetch_all(
+        _LATEST_INVOICES, {"customer_id": customer_id, "limit": limit, "until": NO_BOUND}
+    )

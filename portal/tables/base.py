@@ -19,13 +19,16 @@ def id_column() -> Column[str]:
     return Column("id", String(64), primary_key=True)
 
 
-def ref(name: str, target: str, *, nullable: bool = False, cascade: bool = False) -> Column[str]:
+def ref(
+    name: str, target: str, *, nullable: bool = False, cascade: bool = False, index: bool = True
+) -> Column[str]:
+    """A reference to another table's id, indexed unless an index of the table leads with it."""
     return Column(
         name,
         String(64),
         ForeignKey(target, ondelete="CASCADE" if cascade else None),
         nullable=nullable,
-        index=True,
+        index=index,
     )
 
 
