@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 
-from portal import mail, test_clock
+from portal import clock, mail, test_clock
+from portal.api import queries as api_queries
 from portal.billing import collection, renewals
 from portal.db import Database
 from portal.payments import processor
@@ -27,6 +28,7 @@ async def one_round(db: Database, settings: Settings) -> None:
     )
     await mail.send_due(db, settings)
     await webhooks.send_due(db, settings)
+    await api_queries.forget_answers(db, clock.timestamp())
 
 
 async def run(

@@ -9,10 +9,10 @@ import secrets
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from sqlalchemy import select
 
 from portal import clock
 from portal.api import lists
+from portal.api import queries as api_queries
 from portal.api.endpoint import Call
 from portal.api.errors import (
     InvalidRequest,
@@ -26,7 +26,7 @@ from portal.core.fields import HttpsUrl, Metadata
 from portal.db import Database, Row, new_id
 from portal.merchant import queries
 from portal.merchant.configuration import BrandingSettings, BusinessProfile, Features
-from portal.tables import coupons, portal_configurations, prices
+from portal.tables import portal_configurations
 
 # Lists Stripe replaces as a whole; an empty string makes them empty.
 LISTS = {
@@ -250,14 +250,7 @@ async def _check_references(db: Database, features: Features, livemode: bool) ->
     a retention coupon exists."""
     update = features.subscription_update
     wanted = [price for product in update.products for price in product.prices]
-    found = {
-        r["id"]: r
-        for r in await db.fetch_all(
-            select(prices.c.id, prices.c.product_id, prices.c.livemode).where(
-                prices.c.id.in_(wanted)
-            )
-        )
-    }
+    found = await api_queries.prices_by_id(db, wanted)
     for i, product in enumerate(update.products):
         for j, price in enumerate(product.prices):
             param = f"features[subscription_update][products][{i}][prices][{j}]"
@@ -272,7 +265,7 @@ async def _check_references(db: Database, features: Features, livemode: bool) ->
                     param=param,
                 )
     coupon = features.subscription_cancel.retention_coupon
-    if coupon and await db.fetch_val(select(coupons.c.id).where(coupons.c.id == coupon)) is None:
+    if coupon and not await api_queries.coupon_exists(db, coupon):
         raise InvalidRequest(
             f"No such coupon: '{coupon}'",
             param="features[subscription_cancel][retention_coupon]",

@@ -35,7 +35,6 @@ from portal.db import Database, new_id
 from portal.settings import Settings
 
 RATE_LIMIT = 100  # requests per second and key, as Stripe allows in live mode
-IDEMPOTENCY_HOURS = 24
 
 
 @dataclass(frozen=True)
@@ -156,7 +155,7 @@ async def _idempotent(call: Call, key: str, handler: Handler) -> Response:
     request_hash = hashlib.sha256(
         json.dumps([call.request.url.path, call.params], sort_keys=True).encode()
     ).hexdigest()
-    await queries.forget_answers(db, now - IDEMPOTENCY_HOURS * 3600)
+    await queries.forget_answers(db, now, call.key.id, key)
     kept = await queries.kept_answer(db, call.key.id, key)
     if kept is None and await queries.claim_answer(db, call.key.id, key, request_hash, now):
         try:

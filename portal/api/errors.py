@@ -67,10 +67,6 @@ class RateLimited(ApiError):
     code = "rate_limit"
 
 
-class MethodNotAllowed(ApiError):
-    status = 405
-
-
 def param_name(location: tuple[int | str, ...]) -> str:
     """`("features", "customer_update", "allowed_updates", 0)` → Stripe's bracket form."""
     head, *rest = [str(part) for part in location] or [""]

@@ -8,16 +8,15 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-from sqlalchemy import select
 
 from portal import i18n
+from portal.api import queries
 from portal.api.errors import InvalidRequest, MissingParameter, from_validation
 from portal.cancellation import service as cancellation
 from portal.db import Database
 from portal.errors import PortalError
 from portal.merchant.configuration import Configuration
 from portal.subscriptions import service as subscriptions
-from portal.tables import coupons, promotion_codes
 
 
 class _Params(BaseModel):
@@ -122,10 +121,7 @@ async def check(
             where, cancellation.load(db, configuration, customer_id, cancel.subscription)
         )
         coupon = cancel.retention.coupon_offer.coupon if cancel.retention else None
-        if (
-            coupon
-            and await db.fetch_val(select(coupons.c.id).where(coupons.c.id == coupon)) is None
-        ):
+        if coupon and not await queries.coupon_exists(db, coupon):
             raise InvalidRequest(
                 f"No such coupon: '{coupon}'",
                 param=f"{P}[subscription_cancel][retention][coupon_offer][coupon]",
@@ -171,14 +167,7 @@ async def _confirmation(
                 "Only a promotion code can be given (the customer sees and may remove it).",
                 param=f"{where}[discounts][0][coupon]",
             )
-        code = (
-            await db.fetch_val(
-                select(promotion_codes.c.code).where(
-                    promotion_codes.c.id == discount.promotion_code
-                )
-            )
-            or ""
-        )
+        code = await queries.promotion_code(db, discount.promotion_code) or ""
         if not code:
             raise InvalidRequest(
                 f"No such promotion code: '{discount.promotion_code}'",

@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, delete, select, tuple_, update
 
 from portal.db import Database, Row
-from portal.tables import api_keys, idempotency_keys
+from portal.tables import (
+    api_keys,
+    coupons,
+    customers,
+    idempotency_keys,
+    prices,
+    promotion_codes,
+    subscription_items,
+)
 
 
 async def insert_key(db: Database, **values: Any) -> None:
@@ -69,8 +77,15 @@ async def release(db: Database, key_id: str, key: str) -> None:
     )
 
 
-async def forget_answers(db: Database, before: int) -> None:
-    await db.execute(delete(idempotency_keys).where(idempotency_keys.c.created < before))
+async def forget_answers(
+    db: Database, before: int, key_id: str | None = None, key: str = ""
+) -> None:
+    """Forget answers kept since before `before`: one key's (as a request uses it), or all
+    (the worker's round)."""
+    query = delete(idempotency_keys).where(idempotency_keys.c.created < before)
+    if key_id is not None:
+        query = query.where(idempotency_keys.c.api_key_id == key_id, idempotency_keys.c.key == key)
+    await db.execute(query)
 
 
 # -- Lists, newest first, by cursor (the merchant's view: every customer of one mode) ------
@@ -107,3 +122,54 @@ async def rows_of(db: Database, table: Table, column: str, ids: Sequence[str]) -
     if not ids:
         return []
     return await db.fetch_all(select(table).where(table.c[column].in_(ids)))
+
+
+# -- What the API's objects and checks read ------------------------------------------------
+
+
+async def customer(db: Database, customer_id: str, livemode: bool) -> Row | None:
+    return await db.fetch_one(
+        select(customers).where(customers.c.id == customer_id, customers.c.livemode == livemode)
+    )
+
+
+async def items_of(db: Database, subscription_ids: Sequence[str]) -> list[Row]:
+    """The items of these subscriptions with their prices, in order."""
+    return await db.fetch_all(
+        select(
+            subscription_items.c.id,
+            subscription_items.c.subscription_id,
+            subscription_items.c.price_id,
+            subscription_items.c.quantity,
+            prices.c.product_id,
+            prices.c.currency,
+            prices.c.unit_amount,
+            prices.c.interval,
+            prices.c.interval_count,
+            prices.c.usage_type,
+        )
+        .join(prices, prices.c.id == subscription_items.c.price_id)
+        .where(subscription_items.c.subscription_id.in_(subscription_ids))
+        .order_by(subscription_items.c.created, subscription_items.c.id)
+    )
+
+
+async def prices_by_id(db: Database, price_ids: Sequence[str]) -> dict[str, Row]:
+    rows = await db.fetch_all(
+        select(prices.c.id, prices.c.product_id, prices.c.livemode).where(
+            prices.c.id.in_(price_ids)
+        )
+    )
+    return {row["id"]: row for row in rows}
+
+
+async def coupon_exists(db: Database, coupon_id: str) -> bool:
+    return await db.fetch_val(select(coupons.c.id).where(coupons.c.id == coupon_id)) is not None
+
+
+async def promotion_code(db: Database, promotion_code_id: str) -> str | None:
+    """The code customers type for a promotion code's id."""
+    code = await db.fetch_val(
+        select(promotion_codes.c.code).where(promotion_codes.c.id == promotion_code_id)
+    )
+    return str(code) if code else None

@@ -6,32 +6,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import Field
-from sqlalchemy import select
 
 from portal.api import lists, queries
 from portal.api.endpoint import Call
 from portal.api.errors import NotFound, UnknownParameter
+from portal.billing_details.service import tax_id_object
 from portal.db import Row
-from portal.tables import (
-    customers,
-    events,
-    invoice_lines,
-    invoices,
-    prices,
-    subscription_items,
-    subscriptions,
-    tax_ids,
-)
+from portal.tables import events, invoice_lines, invoices, subscriptions, tax_ids
 from portal.webhooks.delivery import event_object
 
 
 async def customer(call: Call) -> dict[str, Any]:
     customer_id = call.path("customer")
-    row = await call.db.fetch_one(
-        select(customers).where(
-            customers.c.id == customer_id, customers.c.livemode == call.livemode
-        )
-    )
+    row = await queries.customer(call.db, customer_id, call.livemode)
     if row is None:
         raise NotFound(f"No such customer: '{customer_id}'", param="id")
     ids = await queries.rows_of(call.db, tax_ids, "customer_id", [customer_id])
@@ -62,19 +49,6 @@ def customer_object(row: Row, ids: list[Row]) -> dict[str, Any]:
     }
 
 
-def tax_id_object(row: Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "object": "tax_id",
-        "country": row["country"],
-        "created": row["created"],
-        "customer": row["customer_id"],
-        "type": row["type"],
-        "value": row["value"],
-        "verification": {"status": row["verification_status"]},
-    }
-
-
 class SubscriptionList(lists.ListParams):
     customer: str | None = None
     status: str | None = None
@@ -91,23 +65,7 @@ async def subscription_list(call: Call) -> dict[str, Any]:
         conditions.append(subscriptions.c.status != "canceled")  # as Stripe lists by default
 
     async def shape(rows: list[Row]) -> list[dict[str, Any]]:
-        items = await call.db.fetch_all(
-            select(
-                subscription_items.c.id,
-                subscription_items.c.subscription_id,
-                subscription_items.c.price_id,
-                subscription_items.c.quantity,
-                prices.c.product_id,
-                prices.c.currency,
-                prices.c.unit_amount,
-                prices.c.interval,
-                prices.c.interval_count,
-                prices.c.usage_type,
-            )
-            .join(prices, prices.c.id == subscription_items.c.price_id)
-            .where(subscription_items.c.subscription_id.in_([r["id"] for r in rows]))
-            .order_by(subscription_items.c.created, subscription_items.c.id)
-        )
+        items = await queries.items_of(call.db, [r["id"] for r in rows])
         return [
             subscription_object(r, [i for i in items if i["subscription_id"] == r["id"]])
             for r in rows

@@ -119,7 +119,7 @@ async def save(
     """Save what the form changes among the details the configuration allows (the others
     are not read). InvalidDetails names each wrong field, and nothing is saved; StaleDetails
     when the details changed since the form was shown. True if anything changed."""
-    editable = allowed(configuration) - {"tax_id"}
+    editable = allowed(configuration) - {"tax_id"}  # the tax IDs have their own forms
     if not editable:
         raise DetailsNotEditable(business=configuration.business_name)
     async with db.transaction():
@@ -258,20 +258,12 @@ async def add_tax_id(
             "customer_id": customer_id,
             "type": type_code,
             "value": stored,
-            "country": _country_of(type_code, stored, country),
+            "country": tax_id_rules.country_of(type_code, stored, country),
             "verification_status": "unverified",
             "created": clock.timestamp(),
         }
         await queries.insert_tax_id(db, row)
         await events.record(db, "customer.tax_id.created", tax_id_object(row))
-
-
-def _country_of(type_code: str, value: str, country: str | None) -> str | None:
-    if type_code == "eu_vat":
-        prefix = value[:2]
-        return "GR" if prefix == "EL" else prefix
-    countries = tax_id_rules.TYPES[type_code].countries
-    return country if country in countries else min(countries)
 
 
 async def remove_tax_id(

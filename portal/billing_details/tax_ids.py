@@ -150,6 +150,16 @@ def type_name(code: str) -> str:
     return i18n.gettext(tax_type.name) if tax_type else code
 
 
+def country_of(type_code: str, value: str, country: str | None) -> str:
+    """The country a stored tax ID is of: an EU VAT number's prefix, else the customer's
+    country when the type is offered there, else the type's own."""
+    if type_code == "eu_vat":
+        prefix = value[:2]
+        return next((c for c, p in VAT_PREFIX.items() if p == prefix), prefix)
+    countries = TYPES[type_code].countries
+    return country if country in countries else min(countries)
+
+
 def types_for(country: str | None) -> list[TaxIdType]:
     """The types a customer in `country` chooses from (every type when it is not known)."""
     offered = [t for t in TYPES.values() if country in t.countries]

@@ -114,32 +114,26 @@ async def list_page(request: Request, session: SignedIn) -> Response:
     )
 
 
-@customer_page
-async def detail_page(request: Request, session: SignedIn) -> Response:
-    detail = await service.detail(
+async def _detail(request: Request, session: SignedIn) -> service.Detail:
+    return await service.detail(
         request.app.state.db,
         session.configuration,
         session.customer_id,
         request.path_params["invoice_id"],
     )
+
+
+@customer_page
+async def detail_page(request: Request, session: SignedIn) -> Response:
+    detail = await _detail(request, session)
     return render(request, "invoices/detail.html", {"detail": detail}, session=session)
 
 
 @customer_page
 async def document(request: Request, session: SignedIn) -> Response:
     """The invoice as a PDF in the reader's language: theirs only, kept by no shared cache."""
-    detail = await service.detail(
-        request.app.state.db,
-        session.configuration,
-        session.customer_id,
-        request.path_params["invoice_id"],
-    )
-    html = render_text(
-        request,
-        "invoices/document.html",
-        {"detail": detail, "logo": session.configuration.branding.logo_url},
-        session=session,
-    )
+    detail = await _detail(request, session)
+    html = render_text(request, "invoices/document.html", {"detail": detail}, session=session)
     body = await invoice_document.pdf(html, i18n.get_locale())
     filename = re.sub(r"[^A-Za-z0-9._-]", "-", str(detail.invoice["number"])) + ".pdf"
     return Response(
