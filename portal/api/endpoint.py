@@ -14,6 +14,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -139,8 +140,12 @@ async def _params(request: Request) -> dict[str, Any]:
                 "Send parameters form-encoded (application/x-www-form-urlencoded), as Stripe's "
                 "API takes them."
             )
-        form = await request.form()
-        pairs += [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+        # Read as UTF-8, escaped or not (`curl -d` sends "é" as it is; the SDKs send %C3%A9).
+        try:
+            body = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidRequest("The request body is not UTF-8.") from None
+        pairs += parse_qsl(body, keep_blank_values=True)
     return params.parse(pairs)
 
 

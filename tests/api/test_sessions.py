@@ -158,3 +158,29 @@ async def test_http_basic_with_the_key_as_user_name(
     wrong = await client.post("/v1/billing_portal/sessions", auth=("sk_test_nope", ""))
     assert wrong.status_code == 401 and "sk_test_" in wrong.json()["error"]["message"]
     assert "nope" not in wrong.json()["error"]["message"][8:16]  # the key is not echoed whole
+
+
+async def test_utf8_in_a_form_body_escaped_or_not(
+    shop: Shop, make_stripe: MakeClient, client: httpx.AsyncClient
+) -> None:
+    data = await shop.customer(more_features={"payment_method_update": {"enabled": True}})
+    _, secret = await make_stripe()
+    client.cookies.clear()
+    message = "Merci d’avoir été client."
+    raw = (
+        f"customer={data['customer']['id']}&flow_data[type]=payment_method_update"
+        "&flow_data[after_completion][type]=hosted_confirmation"
+        f"&flow_data[after_completion][hosted_confirmation][custom_message]={message}"
+    )
+    for body in (
+        raw.encode(),
+        httpx.QueryParams(dict(p.split("=", 1) for p in raw.split("&"))).__str__().encode(),
+    ):
+        response = await client.post(
+            "/v1/billing_portal/sessions",
+            content=body,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+            auth=(secret, ""),
+        )
+        flow = response.json()["flow"]
+        assert flow["after_completion"]["hosted_confirmation"]["custom_message"] == message
