@@ -58,6 +58,7 @@ def _environment(locale: str | None = None) -> jinja2.Environment:
     env.filters["phone"] = phones.display
     env.globals["error_text"] = i18n.error_text
     env.globals["url_for"] = url_for
+    env.globals["path_pattern"] = path_pattern
     env.globals[PreTranslated.FORMAT] = _format
     env.extend(pretranslate_locale=locale)
     return env
@@ -212,6 +213,16 @@ def _static_images(branding: Branding) -> Branding:
 @jinja2.pass_context
 def url_for(context: Mapping[str, Any], name: str, /, **path_params: Any) -> str:
     return path_for(context["request"], name, **path_params)
+
+
+@jinja2.pass_context
+def path_pattern(context: Mapping[str, Any], name: str, parameter: str, /) -> str:
+    """The path of route `name` with `%s` where its one `parameter` goes, for a link on
+    every row of a long table: `{{ pattern % row.id }}` is an operator, where a `url_for`
+    is a call through Jinja's context on every row (a third of an invoice row's time)."""
+    marker = "\x00"
+    path = path_for(context["request"], name, **{parameter: marker})
+    return path.replace("%", "%%").replace(marker, "%s")
 
 
 templates = Jinja2Templates(env=_environment())

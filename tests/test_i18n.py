@@ -6,6 +6,7 @@ import pytest
 from httpx import AsyncClient
 
 from portal import i18n
+from portal.clock import to_datetime
 from portal.db import Database
 from tests import factories
 from tests.conftest import html
@@ -80,6 +81,13 @@ def test_dates_follow_the_locale() -> None:
         assert i18n.date(1_793_491_200, "long") == "1 novembre 2026"
     finally:
         i18n.set_locale("en")
+
+
+@pytest.mark.parametrize(
+    "timestamp", [0, -1, 86_399, 86_400, -86_401, 951_782_400, 1_793_577_599, 4_102_444_800]
+)
+def test_a_timestamp_is_shown_on_its_utc_day(timestamp: int) -> None:
+    assert i18n.date(timestamp, "short") == i18n.date(to_datetime(timestamp), "short")
 
 
 HEADINGS = {

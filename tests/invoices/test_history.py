@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 
 from httpx import AsyncClient
+from starlette.applications import Starlette
+from starlette.requests import Request
 
-from portal import clock
+from portal import clock, templating
 from portal.auth import sessions
 from portal.cli import DEMO_ANCHOR, DEMO_FILE, shift_times
 from portal.db import Database
@@ -108,3 +110,33 @@ async def test_the_demos_oldest_customer_reaches_all_24_invoices_by_cursor(
             break
         page = await client.get(str(older.attributes["href"]))
     assert seen == [i["number"] for i in expected]
+
+
+async def test_each_row_links_to_its_invoice_and_a_due_one_to_paying_it(
+    shop: Shop, client: AsyncClient, db: Database, app: Starlette
+) -> None:
+    data = await shop.customer(
+        invoices=2, more_features={"payment_method_update": {"enabled": True}}
+    )
+    due = factories.invoice(
+        data["customer"]["id"],
+        1234,
+        subscription_id=data["subscription"]["id"],
+        status="open",
+        amount_paid=0,
+        status_transitions={},
+        created=clock.timestamp() - DAY,
+    )
+    await factories.seed(db, invoices=[due])
+    page = html(await client.get(LIST))
+    links = page.css("#invoice-list tbody td:nth-child(2) a")
+    assert len(links) == 3
+    for link in links:
+        detail = html(await client.get(str(link.attributes["href"])))
+        assert detail.css_first("h1").text() == f"Invoice {link.text()}"
+    pay = str(page.css_first("#invoice-list a.pay-link").attributes["href"])
+    assert (await client.get(pay)).status_code == 200
+    # The rows' links are patterns filled per row: a `%` in the prefix stays as it is.
+    request = Request({"type": "http", "app": app, "root_path": "/bill%20ing", "headers": []})
+    pattern = templating.path_pattern({"request": request}, "invoices:pay", "invoice_id")
+    assert pattern % due["id"] == "/bill%20ing" + pay
