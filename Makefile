@@ -45,7 +45,7 @@ clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache
 
 # Load benchmark of the overview against a bare route, with wrk (see tests/benchmark.py);
-# SQLite, and PostgreSQL when reachable. BENCH_ARGS="--databases sqlite --rounds 5" …
+# SQLite, and PostgreSQL when reachable. BENCH_ARGS="--databases sqlite --rounds 3" …
 bench: setup
 	@command -v wrk >/dev/null 2>&1 || { echo "--- installing wrk from Debian"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }

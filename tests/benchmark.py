@@ -7,7 +7,8 @@ For each database: builds (or reuses) 100,000 customers with 10 invoices each, p
 it, a bare Starlette app rendering the overview's HTML from a template, then measures both
 with `wrk` in alternating rounds (the same machine load for both). Prints req/s, p50/p99
 latency, SQL statements per page and the ratio to the bare route, each the median of the
-rounds.
+rounds; and the 10,000-invoice customer's pages over the 10-invoice customer's, the median
+of the ratios of each round's two measurements, taken one after the other.
 
 The bare app runs twice: as uvicorn runs it by default, which is how `portal serve` runs
 the portal (with an access log line per request), and without the access log.
@@ -290,15 +291,22 @@ def _report(targets: list[Target], rounds: dict[str, list[Result]]) -> None:
             f"{result.p99_ms:7.1f} {target.statements:4} {result.rps / bare:7.2f} "
             f"{result.rps / quiet:8.2f}"
         )
-    overview = [_median(rounds[target.name]).rps for target in targets[2:4]]
-    listed = [_median(rounds[target.name]).rps for target in targets[4:8]]
-    spread = ", ".join(f"{result.rps:.0f}" for result in rounds[targets[2].name])
+
+    def paired(heavy: Target, typical: Target) -> str:
+        """The median over rounds of one page's req/s over another's, each pair measured
+        one after the other (what the machine does meanwhile weighs on both)."""
+        ratios = sorted(
+            a.rps / b.rps for a, b in zip(rounds[heavy.name], rounds[typical.name], strict=True)
+        )
+        return f"{ratios[len(ratios) // 2]:.2f} ({', '.join(f'{r:.2f}' for r in ratios)})"
+
     print(
-        f"10,000 invoices / 10: overview {overview[1] / overview[0]:.2f}, invoice list "
-        f"{listed[1] / listed[0]:.2f} (page 401 / page 1: {listed[2] / listed[1]:.2f}; last page "
-        f"of 10 rows / 10 invoices: {listed[3] / listed[0]:.2f}); median of "
-        f"{len(rounds[targets[0].name])} rounds (overview rounds: {spread} req/s); load "
-        f"average {os.getloadavg()[0]:.2f}"
+        f"10,000 invoices / 10, median of {len(rounds[targets[0].name])} paired rounds:\n"
+        f"  overview {paired(targets[3], targets[2])}\n"
+        f"  invoice list, first page (20 rows / 10 rows) {paired(targets[5], targets[4])}\n"
+        f"  invoice list, page 401 / first page {paired(targets[6], targets[5])}\n"
+        f"  invoice list, last page (10 rows / 10 rows) {paired(targets[7], targets[4])}\n"
+        f"load average {os.getloadavg()[0]:.2f}"
     )
 
 
@@ -335,7 +343,7 @@ def main() -> None:
     )
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=5, help="per page and round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     options = parser.parse_args()
