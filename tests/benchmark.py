@@ -261,7 +261,7 @@ def measure(url: str, options: argparse.Namespace, wrk: Wrk) -> None:
     ]
     try:
         for target in targets:
-            wrk.run(target, 2)  # warm up
+            wrk.run(target, options.seconds)  # an untimed round: caches, plans, the CPU's pace
         rounds: dict[str, list[Result]] = {target.name: [] for target in targets}
         for _ in range(options.rounds):
             for target in targets:

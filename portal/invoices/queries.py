@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, and_, bindparam, or_, select
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    ScalarSelect,
+    and_,
+    bindparam,
+    case,
+    literal_column,
+    or_,
+    select,
+)
 
 from portal.core.statuses import InvoiceStatus
 from portal.db import Database, Row, Statement
@@ -72,17 +84,29 @@ def _page_statement(filtered: bool, after: bool, limit: int) -> Statement:
     if not after:
         query = query.where(invoices.c.created <= bindparam("until", type_=BigInteger))
     else:
-        cursor = invoices.alias("cursor")
-        mine = (cursor.c.id == bindparam("after"), cursor.c.customer_id == bindparam("customer_id"))
-        created = select(cursor.c.created).where(*mine).scalar_subquery()
-        cursor_id = select(cursor.c.id).where(*mine).scalar_subquery()
+        created, cursor_id = _of_cursor(invoices.c.created), _of_cursor(invoices.c.id)
         query = query.where(
             invoices.c.created <= created,
             or_(invoices.c.created < created, invoices.c.id < cursor_id),
         )
     # LIMIT written in the statement, not bound: PostgreSQL's generic plan for a prepared
     # statement does not know a bound limit is small, and sorts all the customer's invoices.
-    return Statement(query.order_by(invoices.c.created.desc(), invoices.c.id.desc()).limit(limit))
+    order = (invoices.c.created.desc(), invoices.c.id.desc())
+    return Statement(query.order_by(*order).limit(literal_column(str(limit))))
+
+
+def _of_cursor(column: ColumnElement[Any]) -> ScalarSelect[Any]:
+    """The cursor invoice's `column`, found by its primary key: NULL unless the invoice is
+    the customer's. Whose it is is asked in a CASE rather than a WHERE: with the customer in
+    the WHERE, PostgreSQL's generic plan looks the cursor up in the customer's (created, id)
+    index instead, through every entry of a 10,000-invoice history (0.4 ms, three times)."""
+    cursor = invoices.alias("cursor")
+    mine = cursor.c.customer_id == bindparam("customer_id")
+    return (
+        select(case((mine, cursor.c[column.name])))
+        .where(cursor.c.id == bindparam("after"))
+        .scalar_subquery()
+    )
 
 
 # The first page's bound on `created`, which every invoice meets. A bound written as a

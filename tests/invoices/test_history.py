@@ -140,3 +140,17 @@ async def test_each_row_links_to_its_invoice_and_a_due_one_to_paying_it(
     request = Request({"type": "http", "app": app, "root_path": "/bill%20ing", "headers": []})
     pattern = templating.path_pattern({"request": request}, "invoices:pay", "invoice_id")
     assert pattern % due["id"] == "/bill%20ing" + pay
+
+
+async def test_another_customers_invoice_is_no_cursor(
+    shop: Shop, client: AsyncClient, db: Database
+) -> None:
+    """A cursor is one of the customer's own invoices: another's, or an unknown id, gives an
+    empty page (not the customer's invoices older than it, which would tell its date)."""
+    await shop.customer(invoices=3)
+    stranger = factories.customer()
+    theirs = factories.invoice(stranger["id"], 700, created=clock.timestamp() + DAY)
+    await factories.seed(db, customers=[stranger], invoices=[theirs])
+    for cursor in (theirs["id"], "in_unknown"):
+        page = await client.get(LIST, params={"starting_after": cursor})
+        assert page.status_code == 200 and numbers(page.text) == []
