@@ -375,6 +375,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # WeasyPrint logs a line per step of every document, from its import on.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     try:
         args.run(Settings.from_env(), args)
     except (ConfigurationError, LoadError, sessions.SessionRequestError) as exc:

@@ -14,7 +14,6 @@ at most two at a time.
 
 from __future__ import annotations
 
-import logging
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,6 @@ _FACES = {
 }
 _WEIGHTS = {"400Regular": "normal", "700Bold": "bold"}
 _LIMIT = anyio.CapacityLimiter(2)
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per step otherwise
 
 
 def font_files() -> list[Path]:
