@@ -4,6 +4,7 @@ and the configuration's switch."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from httpx import AsyncClient
 from starlette.applications import Starlette
@@ -24,6 +25,21 @@ LIST = "/p/invoices/"
 
 def numbers(text: str) -> list[str]:
     return [a.text() for a in Page(text).css("#invoice-list tbody td:nth-child(2) a")]
+
+
+async def _seed_due_invoice(db: Database, data: dict[str, Any]) -> dict[str, Any]:
+    """An open invoice of 12.34, from yesterday, for the shop customer `data`."""
+    due = factories.invoice(
+        data["customer"]["id"],
+        1234,
+        subscription_id=data["subscription"]["id"],
+        status="open",
+        amount_paid=0,
+        status_transitions={},
+        created=clock.timestamp() - DAY,
+    )
+    await factories.seed(db, invoices=[due])
+    return due
 
 
 async def test_every_invoice_once_by_cursor_while_a_new_one_is_written(
@@ -53,16 +69,7 @@ async def test_filters_and_an_invoice_in_detail(
     shop: Shop, client: AsyncClient, db: Database
 ) -> None:
     data = await shop.customer(invoices=3)
-    due = factories.invoice(
-        data["customer"]["id"],
-        1234,
-        subscription_id=data["subscription"]["id"],
-        status="open",
-        amount_paid=0,
-        status_transitions={},
-        created=clock.timestamp() - DAY,
-    )
-    await factories.seed(db, invoices=[due])
+    due = await _seed_due_invoice(db, data)
     assert numbers((await client.get(LIST, params={"status": "open"})).text) == [due["number"]]
     assert len(numbers((await client.get(LIST, params={"status": "paid"})).text)) == 3
     page = html(await client.get(f"{LIST}{due['id']}/"))
@@ -118,16 +125,7 @@ async def test_each_row_links_to_its_invoice_and_a_due_one_to_paying_it(
     data = await shop.customer(
         invoices=2, more_features={"payment_method_update": {"enabled": True}}
     )
-    due = factories.invoice(
-        data["customer"]["id"],
-        1234,
-        subscription_id=data["subscription"]["id"],
-        status="open",
-        amount_paid=0,
-        status_transitions={},
-        created=clock.timestamp() - DAY,
-    )
-    await factories.seed(db, invoices=[due])
+    due = await _seed_due_invoice(db, data)
     page = html(await client.get(LIST))
     links = page.css("#invoice-list tbody td:nth-child(2) a")
     assert len(links) == 3
