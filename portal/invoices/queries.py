@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    ColumnElement,
     ScalarSelect,
     and_,
     bindparam,
@@ -84,7 +83,7 @@ def _page_statement(filtered: bool, after: bool, limit: int) -> Statement:
     if not after:
         query = query.where(invoices.c.created <= bindparam("until", type_=BigInteger))
     else:
-        created, cursor_id = _of_cursor(invoices.c.created), _of_cursor(invoices.c.id)
+        created, cursor_id = _of_cursor("created"), _of_cursor("id")
         query = query.where(
             invoices.c.created <= created,
             or_(invoices.c.created < created, invoices.c.id < cursor_id),
@@ -95,7 +94,7 @@ def _page_statement(filtered: bool, after: bool, limit: int) -> Statement:
     return Statement(query.order_by(*order).limit(literal_column(str(limit))))
 
 
-def _of_cursor(column: ColumnElement[Any]) -> ScalarSelect[Any]:
+def _of_cursor(column: str) -> ScalarSelect[Any]:
     """The cursor invoice's `column`, found by its primary key: NULL unless the invoice is
     the customer's. Whose it is is asked in a CASE rather than a WHERE: with the customer in
     the WHERE, PostgreSQL's generic plan looks the cursor up in the customer's (created, id)
@@ -103,7 +102,7 @@ def _of_cursor(column: ColumnElement[Any]) -> ScalarSelect[Any]:
     cursor = invoices.alias("cursor")
     mine = cursor.c.customer_id == bindparam("customer_id")
     return (
-        select(case((mine, cursor.c[column.name])))
+        select(case((mine, cursor.c[column])))
         .where(cursor.c.id == bindparam("after"))
         .scalar_subquery()
     )
