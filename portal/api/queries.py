@@ -16,7 +16,6 @@ from portal.tables import (
     idempotency_keys,
     prices,
     promotion_codes,
-    subscription_items,
 )
 
 
@@ -117,40 +116,12 @@ async def listing(
     return await db.fetch_all(query.order_by(*(c.desc() for c in key)).limit(limit))
 
 
-async def rows_of(db: Database, table: Table, column: str, ids: Sequence[str]) -> list[Row]:
-    """The rows of `table` whose `column` is one of `ids` (the children of a page's rows)."""
-    if not ids:
-        return []
-    return await db.fetch_all(select(table).where(table.c[column].in_(ids)))
-
-
 # -- What the API's objects and checks read ------------------------------------------------
 
 
 async def customer(db: Database, customer_id: str, livemode: bool) -> Row | None:
     return await db.fetch_one(
         select(customers).where(customers.c.id == customer_id, customers.c.livemode == livemode)
-    )
-
-
-async def items_of(db: Database, subscription_ids: Sequence[str]) -> list[Row]:
-    """The items of these subscriptions with their prices, in order."""
-    return await db.fetch_all(
-        select(
-            subscription_items.c.id,
-            subscription_items.c.subscription_id,
-            subscription_items.c.price_id,
-            subscription_items.c.quantity,
-            prices.c.product_id,
-            prices.c.currency,
-            prices.c.unit_amount,
-            prices.c.interval,
-            prices.c.interval_count,
-            prices.c.usage_type,
-        )
-        .join(prices, prices.c.id == subscription_items.c.price_id)
-        .where(subscription_items.c.subscription_id.in_(subscription_ids))
-        .order_by(subscription_items.c.created, subscription_items.c.id)
     )
 
 

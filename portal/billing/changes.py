@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from portal import clock
+from portal import clock, objects
 from portal.billing import events, queries
 from portal.db import Database, Row, new_id
 from portal.subscriptions.errors import SubscriptionChanged
@@ -132,20 +132,9 @@ async def write(db: Database, change: Change) -> None:
                 for row in change.pending
             ],
         )
-    current: dict[str, Any] = (
-        {"price": change.price_id, "quantity": change.quantity} if change.item_id else {}
-    )
-    if change.discount is not None:
-        current["discount"] = {
-            "id": change.discount.id,
-            "coupon": change.discount.coupon_id,
-            "promotion_code": change.discount.promotion_code_id,
-            "start": change.discount.start,
-            "end": change.discount.end,
-        }
     await events.record(
         db,
         change.event,
-        {"id": change.subscription_id, **current, **change.values},
+        await objects.subscription(db, change.subscription_id),
         change.previous,
     )

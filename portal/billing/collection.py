@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from portal import clock, i18n, mail
+from portal import clock, i18n, mail, objects
 from portal.billing import across_customers, changes, events, invoices, queries
 from portal.core.statuses import InvoiceStatus, SubscriptionStatus
 from portal.db import Database, Row
@@ -239,16 +239,8 @@ async def _record(
             charge_key=started.key,
         ):
             return False  # another process recorded this charge
-        if result.succeeded:
-            await events.record(
-                db, "invoice.paid", {"id": invoice_id, "status": InvoiceStatus.PAID}
-            )
-        else:
-            await events.record(
-                db,
-                "invoice.payment_failed",
-                {"id": invoice_id, "attempt_count": attempt, "decline_code": result.decline_code},
-            )
+        kind = "invoice.paid" if result.succeeded else "invoice.payment_failed"
+        await events.record(db, kind, await objects.invoice(db, invoice_id))
         if invoice["subscription_id"]:
             await _follow_payment(db, customer_id, invoice["subscription_id"])
         if mailer is not None:
@@ -296,7 +288,7 @@ async def _follow_payment(db: Database, customer_id: str, subscription_id: str) 
         await events.record(
             db,
             "customer.subscription.updated",
-            {"id": sub["id"], "status": status},
+            await objects.subscription(db, sub["id"]),
             {"status": sub["status"]},
         )
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from portal import clock
+from portal import clock, objects
 from portal.billing import events, money, queries
 from portal.core.statuses import InvoiceStatus
 from portal.db import Database, Row, new_id
@@ -173,7 +173,7 @@ async def write(
         await queries.invoice_pending_items(db, customer_id, pending_item_ids, invoice_id)
     if change_on_payment is not None:
         return Written(invoice_id, InvoiceStatus.DRAFT, draft.amount_due)  # announced once paid
-    await _announce(db, values)
+    await _announce(db, invoice_id)
     if void:
         number = await queries.next_invoice_number(db)
         await queries.update_invoice(
@@ -186,9 +186,7 @@ async def write(
                 **await queries.billing_details(db, customer_id),
             },
         )
-        await events.record(
-            db, "invoice.voided", {"id": invoice_id, "number": number, "status": InvoiceStatus.VOID}
-        )
+        await events.record(db, "invoice.voided", await objects.invoice(db, invoice_id))
         return Written(invoice_id, InvoiceStatus.VOID, 0)
     status = await finalize(db, invoice_id, customer_id, auto_collect=auto_collect)
     return Written(invoice_id, status, draft.amount_due)
@@ -230,7 +228,7 @@ async def finalize(
     invoice = await queries.invoice(db, customer_id, invoice_id)
     assert invoice is not None and invoice["status"] == InvoiceStatus.DRAFT
     if invoice["change_on_payment"] is not None:
-        await _announce(db, invoice)
+        await _announce(db, invoice_id)
     number = await queries.next_invoice_number(db)
     paid = paid or not invoice["amount_due"]
     status = InvoiceStatus.PAID if paid else InvoiceStatus.OPEN
@@ -254,19 +252,9 @@ async def finalize(
     if invoice["discount_id"]:
         await queries.use_up_once_discount(db, customer_id, invoice["discount_id"], now)
     if paid:
-        await events.record(
-            db, "invoice.paid", {"id": invoice_id, "number": number, "status": InvoiceStatus.PAID}
-        )
+        await events.record(db, "invoice.paid", await objects.invoice(db, invoice_id))
     return status
 
 
-async def _announce(db: Database, invoice: Row) -> None:
-    await events.record(
-        db,
-        "invoice.created",
-        {
-            key: value
-            for key, value in invoice.items()
-            if key not in ("change_on_payment", "charge_key")
-        },
-    )
+async def _announce(db: Database, invoice_id: str) -> None:
+    await events.record(db, "invoice.created", await objects.invoice(db, invoice_id))

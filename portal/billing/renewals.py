@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from portal import clock
+from portal import clock, objects
 from portal.billing import across_customers, collection, events, invoices, queries, upcoming
 from portal.billing.upcoming import RENEWING, Kind
 from portal.core.statuses import SubscriptionStatus
@@ -75,7 +75,7 @@ async def resume(db: Database, subscription_id: str) -> bool:
         await events.record(
             db,
             "customer.subscription.updated",
-            {"id": sub["id"], "pause_collection": None},
+            await objects.subscription(db, sub["id"]),
             {"pause_collection": sub["pause_collection"]},
         )
         return True
@@ -94,7 +94,9 @@ async def _end(db: Database, sub: Row) -> None:
             "version": sub["version"] + 1,
         },
     )
-    await events.record(db, "customer.subscription.deleted", {"id": sub["id"]})
+    await events.record(
+        db, "customer.subscription.deleted", await objects.subscription(db, sub["id"])
+    )
 
 
 async def _move_on(db: Database, sub: Row, next_: upcoming.Upcoming, *, changed_item: bool) -> None:
@@ -125,12 +127,7 @@ async def _move_on(db: Database, sub: Row, next_: upcoming.Upcoming, *, changed_
     await events.record(
         db,
         "customer.subscription.updated",
-        {
-            "id": sub["id"],
-            "current_period_start": start,
-            "current_period_end": end,
-            "status": status,
-        },
+        await objects.subscription(db, sub["id"]),
         {
             "current_period_start": sub["current_period_start"],
             "current_period_end": start,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from portal import clock
+from portal import clock, objects
 from portal.auth.emails import normalize_email, valid_email
 from portal.billing import events
 from portal.billing_details import addresses, phones, queries
@@ -27,6 +27,7 @@ from portal.billing_details.errors import (
 from portal.core.text import N_
 from portal.db import Database, Row, new_id
 from portal.merchant.configuration import Configuration
+from portal.objects import shapes
 
 CONTACT = ("name", "email", "phone")
 MAX_TAX_IDS = 10
@@ -140,7 +141,7 @@ async def save(
             changed_row = changed
         await queries.update_customer(db, customer_id, changed_row)
         await events.record(
-            db, "customer.updated", {"id": customer_id, "object": "customer", **changed}, previous
+            db, "customer.updated", await objects.customer(db, customer_id), previous
         )
     return True
 
@@ -263,7 +264,7 @@ async def add_tax_id(
             "created": clock.timestamp(),
         }
         await queries.insert_tax_id(db, row)
-        await events.record(db, "customer.tax_id.created", tax_id_object(row))
+        await events.record(db, "customer.tax_id.created", shapes.tax_id(row))
 
 
 async def remove_tax_id(
@@ -276,18 +277,4 @@ async def remove_tax_id(
         if "tax_id" not in allowed(configuration):
             raise DetailsNotEditable(business=configuration.business_name)
         await queries.delete_tax_id(db, customer_id, tax_id)
-        await events.record(db, "customer.tax_id.deleted", tax_id_object(row))
-
-
-def tax_id_object(row: Row) -> dict[str, Any]:
-    """A tax ID as Stripe describes it."""
-    return {
-        "id": row["id"],
-        "object": "tax_id",
-        "customer": row["customer_id"],
-        "type": row["type"],
-        "value": row["value"],
-        "country": row["country"],
-        "created": row["created"],
-        "verification": {"status": row["verification_status"]},
-    }
+        await events.record(db, "customer.tax_id.deleted", shapes.tax_id(row))

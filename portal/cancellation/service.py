@@ -349,7 +349,7 @@ async def accept_offer(
             version,
             {"retention_offer": "accepted"},
             at=cancellation.at,
-            previous={"retention_offer": None, "discount": None},
+            previous={"retention_offer": None, "discounts": []},
             discount=changes.NewDiscount(
                 discount.id, discount.coupon.id, None, discount.start, discount.end
             ),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from portal import clock
+from portal import clock, objects
 from portal.billing import changes, events
 from portal.billing import queries as billing_queries
 from portal.db import Database, Row, new_id
@@ -141,7 +141,7 @@ async def make_default(
         if previous == payment_method_id:
             return
         await queries.set_default(db, customer_id, payment_method_id)
-        await _default_changed(db, customer_id, payment_method_id, previous)
+        await _default_changed(db, customer_id, previous)
 
 
 async def remove(
@@ -157,29 +157,27 @@ async def remove(
         await events.record(
             db,
             "payment_method.detached",
-            {"id": payment_method_id, "customer": None},
+            await objects.payment_method(db, payment_method_id),
             {"customer": customer_id},
         )
         for subscription_id in await queries.release(db, customer_id, payment_method_id):
             await events.record(
                 db,
                 "customer.subscription.updated",
-                {"id": subscription_id, "default_payment_method": None},
+                await objects.subscription(db, subscription_id),
                 {"default_payment_method": payment_method_id},
             )
         if method.is_default:
             heir = next((m.id for m in current.usable if m.id != payment_method_id), None)
             await queries.set_default(db, customer_id, heir)
-            await _default_changed(db, customer_id, heir, payment_method_id)
+            await _default_changed(db, customer_id, payment_method_id)
 
 
-async def _default_changed(
-    db: Database, customer_id: str, new: str | None, previous: str | None
-) -> None:
+async def _default_changed(db: Database, customer_id: str, previous: str | None) -> None:
     await events.record(
         db,
         "customer.updated",
-        {"id": customer_id, "invoice_settings": {"default_payment_method": new}},
+        await objects.customer(db, customer_id),
         {"invoice_settings": {"default_payment_method": previous}},
     )
 
@@ -241,19 +239,7 @@ async def _save(db: Database, customer_id: str, card: SavedCard) -> tuple[Added,
             again = await queries.matching(db, customer_id, card.token, card.fingerprint)
             return Added.ADDED, again["id"] if again else None
         await events.record(
-            db,
-            "payment_method.attached",
-            {
-                "id": method_id,
-                "customer": customer_id,
-                "type": "card",
-                "card": {
-                    "brand": card.brand,
-                    "last4": card.last4,
-                    "exp_month": card.exp_month,
-                    "exp_year": card.exp_year,
-                },
-            },
+            db, "payment_method.attached", await objects.payment_method(db, method_id)
         )
         default = await queries.default_of(db, customer_id)
         current = (
@@ -261,7 +247,7 @@ async def _save(db: Database, customer_id: str, card: SavedCard) -> tuple[Added,
         )
         if current is None or cards.expired(current, clock.now().date()):
             await queries.set_default(db, customer_id, method_id)
-            await _default_changed(db, customer_id, method_id, default)
+            await _default_changed(db, customer_id, default)
     return Added.ADDED, method_id
 
 

@@ -9,8 +9,13 @@ import pytest
 import stripe
 
 from portal import clock
+from portal.billing import renewals
+from portal.db import Database
+from portal.payments.processor import TestProcessor
+from tests import factories
 from tests.api.conftest import MakeClient
-from tests.shop import Shop
+from tests.auth.helpers import post_form
+from tests.shop import DAY, Shop
 
 
 async def test_a_customer_with_their_subscriptions_and_invoices(
@@ -75,3 +80,50 @@ async def test_events_by_type_and_time(shop: Shop, make_stripe: MakeClient) -> N
     with pytest.raises(stripe.InvalidRequestError) as refused:
         await client.v1.events.list_async(wrong)
     assert refused.value.param == "created[since]"
+
+
+async def test_an_event_carries_its_whole_object_as_the_api_reads_it(
+    shop: Shop, make_stripe: MakeClient, db: Database
+) -> None:
+    """A receiver reading `data.object` gets the whole customer, subscription, invoice or
+    card as it was after the change, as the API answers for it: not only what changed."""
+    data = await shop.customer(
+        plan="pro_month", more_features={"payment_method_update": {"enabled": True}}
+    )
+    customer_id, first_card = data["customer"]["id"], data["card"]["id"]
+    second = factories.card(customer_id)
+    await factories.seed(db, payment_methods=[second])
+    page = "/p/payment-methods/"
+    await post_form(shop.client, page, f"{page}{second['id']}/default")  # customer.updated
+    await post_form(shop.client, page, f"{page}{first_card}/remove")  # payment_method.detached
+    clock.advance(21 * DAY)  # the renewal: invoice.created, .paid, subscription.updated
+    assert await renewals.run_due(db, TestProcessor(db)) == 1
+
+    client, _ = await make_stripe()
+    written: Any = await client.v1.events.list_async({"limit": 100})
+    kinds = {
+        "customer.updated": "customer",
+        "customer.subscription.updated": "subscription",
+        "payment_method.detached": "payment_method",
+        "invoice.created": "invoice",
+        "invoice.paid": "invoice",
+    }
+    assert sorted(e.type for e in written.data) == sorted(kinds)  # once each
+    latest: dict[str, Any] = {}
+    for event in written.data:
+        assert event.data.object.object == kinds[event.type]
+        latest[event.type] = event.data.object.to_dict()
+
+    by_customer: Any = {"customer": customer_id}
+    customer: Any = await client.v1.customers.retrieve_async(customer_id)
+    assert latest["customer.updated"] == customer.to_dict()
+    assert customer.invoice_settings.default_payment_method == second["id"]
+    [subscription] = (await client.v1.subscriptions.list_async(by_customer)).data
+    assert latest["customer.subscription.updated"] == subscription.to_dict()
+    one: Any = {**by_customer, "limit": 1}
+    newest: Any = (await client.v1.invoices.list_async(one)).data[0]
+    assert latest["invoice.paid"] == newest.to_dict() and newest.status == "paid"
+    assert latest["invoice.created"]["id"] == newest.id
+    detached = latest["payment_method.detached"]
+    assert detached["id"] == first_card and detached["customer"] is None
+    assert detached["card"]["last4"] == data["card"]["card"]["last4"]

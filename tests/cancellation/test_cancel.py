@@ -338,8 +338,10 @@ class TestRetentionOffer:
         assert not kept["cancel_at_period_end"] and kept["retention_offer"] == "accepted"
         assert await db.fetch_val(select(coupons.c.times_redeemed)) == 1
         [event] = await subscription_events(db, sub["id"])
-        assert event["data"]["discount"]["coupon"] == "stay25"
-        assert event["previous_attributes"] == {"retention_offer": None, "discount": None}
+        [discount] = event["data"]["discounts"]  # the subscription as it now is
+        coupon = select(discounts.c.coupon_id).where(discounts.c.id == discount)
+        assert await db.fetch_val(coupon) == "stay25"
+        assert event["previous_attributes"] == {"retention_offer": None, "discounts": []}
         assert "25%" in html(await client.get("/p/")).css_first(".discount").text()
 
         # The next invoices billed are the ones announced: three at 22.50, then 30.00.
