@@ -12,7 +12,7 @@ from portal.api import lists, queries
 from portal.api.endpoint import Call
 from portal.api.errors import NotFound, UnknownParameter
 from portal.db import Row
-from portal.objects import queries as objects
+from portal.objects import queries as object_queries
 from portal.objects import shapes
 from portal.tables import events, invoices, subscriptions
 from portal.webhooks.delivery import event_object
@@ -23,7 +23,7 @@ async def customer(call: Call) -> dict[str, Any]:
     row = await queries.customer(call.db, customer_id, call.livemode)
     if row is None:
         raise NotFound(f"No such customer: '{customer_id}'", param="id")
-    return shapes.customer(row, await objects.tax_ids_of(call.db, [customer_id]))
+    return shapes.customer(row, await object_queries.tax_ids_of(call.db, [customer_id]))
 
 
 class SubscriptionList(lists.ListParams):
@@ -43,8 +43,8 @@ async def subscription_list(call: Call) -> dict[str, Any]:
 
     async def shape(rows: list[Row]) -> list[dict[str, Any]]:
         ids = [r["id"] for r in rows]
-        items = await objects.items_of(call.db, ids)
-        discounts = await objects.discounts_of(call.db, ids, clock.timestamp())
+        items = await object_queries.items_of(call.db, ids)
+        discounts = await object_queries.discounts_of(call.db, ids, clock.timestamp())
         return [
             shapes.subscription(
                 r,
@@ -74,7 +74,7 @@ async def invoice_list(call: Call) -> dict[str, Any]:
         conditions.append(invoices.c.status == params.status)
 
     async def shape(rows: list[Row]) -> list[dict[str, Any]]:
-        lines = await objects.lines_of(call.db, [r["id"] for r in rows])
+        lines = await object_queries.lines_of(call.db, [r["id"] for r in rows])
         return [shapes.invoice(r, [x for x in lines if x["invoice_id"] == r["id"]]) for r in rows]
 
     return await lists.page(call, params, invoices, conditions, shape)
