@@ -262,7 +262,8 @@ def cmd_webhooks_list(settings: Settings, args: argparse.Namespace) -> None:
 
     async def run(db: Database) -> list[tuple[Any, list[Any]]]:
         found = await webhook_queries.recent_deliveries(db, args.limit)
-        return [(d, await webhook_queries.attempts_of(db, d["id"])) for d in found]
+        attempts = await webhook_queries.attempts_of(db, [d["id"] for d in found])
+        return [(d, [a for a in attempts if a["delivery_id"] == d["id"]]) for d in found]
 
     for delivery, attempts in asyncio.run(_with_db(settings, run)):
         if delivery["delivered_at"]:

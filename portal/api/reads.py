@@ -3,17 +3,16 @@ events, in Stripe's shapes (the fields the portal keeps)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from pydantic import Field
 
-from portal import clock
+from portal import objects
 from portal.api import lists, queries
 from portal.api.endpoint import Call
 from portal.api.errors import NotFound, UnknownParameter
 from portal.db import Row
-from portal.objects import queries as object_queries
-from portal.objects import shapes
 from portal.tables import events, invoices, subscriptions
 from portal.webhooks.delivery import event_object
 
@@ -23,7 +22,7 @@ async def customer(call: Call) -> dict[str, Any]:
     row = await queries.customer(call.db, customer_id, call.livemode)
     if row is None:
         raise NotFound(f"No such customer: '{customer_id}'", param="id")
-    return shapes.customer(row, await object_queries.tax_ids_of(call.db, [customer_id]))
+    return await objects.customer_of(call.db, row)
 
 
 class SubscriptionList(lists.ListParams):
@@ -41,20 +40,9 @@ async def subscription_list(call: Call) -> dict[str, Any]:
     elif params.status is None:
         conditions.append(subscriptions.c.status != "canceled")  # as Stripe lists by default
 
-    async def shape(rows: list[Row]) -> list[dict[str, Any]]:
-        ids = [r["id"] for r in rows]
-        items = await object_queries.items_of(call.db, ids)
-        discounts = await object_queries.discounts_of(call.db, ids, clock.timestamp())
-        return [
-            shapes.subscription(
-                r,
-                [i for i in items if i["subscription_id"] == r["id"]],
-                [d["id"] for d in discounts if d["subscription_id"] == r["id"]],
-            )
-            for r in rows
-        ]
-
-    return await lists.page(call, params, subscriptions, conditions, shape)
+    return await lists.page(
+        call, params, subscriptions, conditions, partial(objects.subscriptions_of, call.db)
+    )
 
 
 class InvoiceList(lists.ListParams):
@@ -73,11 +61,9 @@ async def invoice_list(call: Call) -> dict[str, Any]:
     if params.status:
         conditions.append(invoices.c.status == params.status)
 
-    async def shape(rows: list[Row]) -> list[dict[str, Any]]:
-        lines = await object_queries.lines_of(call.db, [r["id"] for r in rows])
-        return [shapes.invoice(r, [x for x in lines if x["invoice_id"] == r["id"]]) for r in rows]
-
-    return await lists.page(call, params, invoices, conditions, shape)
+    return await lists.page(
+        call, params, invoices, conditions, partial(objects.invoices_of, call.db)
+    )
 
 
 class EventList(lists.ListParams):

@@ -3,6 +3,7 @@ own data, across customers by design)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -85,10 +86,13 @@ async def recent_deliveries(db: Database, limit: int) -> list[Row]:
     )
 
 
-async def attempts_of(db: Database, delivery_id: str) -> list[Row]:
+async def attempts_of(db: Database, delivery_ids: Sequence[str]) -> list[Row]:
+    """The attempts of these deliveries, oldest first."""
+    if not delivery_ids:
+        return []
     return await db.fetch_all(
         select(webhook_attempts)
-        .where(webhook_attempts.c.delivery_id == delivery_id)
+        .where(webhook_attempts.c.delivery_id.in_(delivery_ids))
         .order_by(webhook_attempts.c.attempted_at, webhook_attempts.c.id)
     )
 

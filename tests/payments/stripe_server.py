@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.conftest import free_port
+from tests.conftest import in_thread
 
 DECLINES = {
     "0002": ("card_declined", "generic_decline"),
@@ -229,15 +226,6 @@ class FakeStripe:
 @contextmanager
 def running() -> Iterator[FakeStripe]:
     fake = FakeStripe()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(fake.app(), port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    fake.url = f"http://127.0.0.1:{port}"
-    try:
+    with in_thread(fake.app()) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)

@@ -3,19 +3,16 @@ statuses it is told to (a 500 first, then 200…), as a real server in its own t
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.conftest import free_port
+from tests.conftest import in_thread
 
 
 @dataclass
@@ -39,16 +36,6 @@ class Receiver:
 @contextmanager
 def receiving(answers: list[int] | None = None) -> Iterator[Receiver]:
     receiver = Receiver(answers=list(answers or []))
-    app = Starlette(routes=[Route("/hook", receiver.hook, methods=["POST"])])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    receiver.url = f"http://127.0.0.1:{port}/hook"
-    try:
+    with in_thread(Starlette(routes=[Route("/hook", receiver.hook, methods=["POST"])])) as url:
+        receiver.url = f"{url}/hook"
         yield receiver
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
